@@ -1,0 +1,61 @@
+// What every command needs, wired once: bundled data, the region catalogue
+// (with the user's config merged), and the chain of intensity providers.
+#ifndef SUNWIND_CLI_APP_H_
+#define SUNWIND_CLI_APP_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/flags.h"
+#include "core/time.h"
+#include "providers/intensity_provider.h"
+#include "providers/static_provider.h"
+#include "providers/trace_provider.h"
+#include "regions/catalogue.h"
+#include "scheduler/planner.h"
+
+namespace sunwind {
+
+// Flags every data-reading command takes.
+const std::vector<FlagSpec>& CommonDataFlags();
+
+class App {
+ public:
+  // Loads everything the flags point at. The clock answers --at's default.
+  static Result<std::unique_ptr<App>> Open(const Flags& flags, const Clock& clock);
+
+  const RegionCatalogue& catalogue() const { return catalogue_; }
+  const ZoneTable& zones() const { return zones_; }
+  TraceProvider& traces() { return *traces_; }
+  EmissionFactor factor() const { return factor_; }
+  const std::string& data_dir() const { return data_dir_; }
+
+  // "now" for this invocation: --at, else the clock.
+  TimePoint at() const { return at_; }
+  bool at_from_clock() const { return at_from_clock_; }
+
+  // Resolves "aws:eu-west-1,gcp:europe-west1" (repeatable --regions).
+  Result<std::vector<const Region*>> ResolveRegions(const std::vector<std::string>& ids) const;
+
+  // The region's grid intensity on the grid [from, to) at step.
+  Result<RegionSeries> Fetch(const Region* region, TimePoint from, TimePoint to, Duration step);
+
+ private:
+  std::string data_dir_;
+  ZoneTable zones_;
+  RegionCatalogue catalogue_;
+  std::unique_ptr<TraceProvider> traces_;
+  std::unique_ptr<StaticProvider> averages_;
+  std::unique_ptr<ChainProvider> chain_;
+  EmissionFactor factor_ = EmissionFactor::kLifecycle;
+  TimePoint at_{};
+  bool at_from_clock_ = true;
+};
+
+// Where bundled data lives: --data-dir, $SUNWIND_DATA_DIR, or the build's default.
+std::string ResolveDataDir(const Flags& flags);
+
+}  // namespace sunwind
+
+#endif  // SUNWIND_CLI_APP_H_

@@ -1,0 +1,36 @@
+// The sunwind subcommands. Each takes its arguments (after the subcommand
+// name) and returns the process exit code:
+//   0 success, 1 runtime failure, 2 bad usage or invalid input,
+//   3 no plan can meet the deadline.
+#ifndef SUNWIND_CLI_COMMANDS_H_
+#define SUNWIND_CLI_COMMANDS_H_
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+
+namespace sunwind {
+
+struct CommandContext {
+  std::ostream& out;
+  std::ostream& err;
+  const Clock& clock;
+};
+
+using Args = std::vector<std::string>;
+
+int RegionsCommand(const Args& args, CommandContext& ctx);
+int PlanCommand(const Args& args, CommandContext& ctx);
+int ZonesCommand(const Args& args, CommandContext& ctx);
+
+// One place maps status codes to exit codes.
+int ExitCodeFor(const Status& status);
+// Prints "sunwind <command>: error: <message>" and returns the exit code.
+int ReportError(CommandContext& ctx, const std::string& command, const Status& status);
+
+}  // namespace sunwind
+
+#endif  // SUNWIND_CLI_COMMANDS_H_

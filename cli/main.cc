@@ -1,0 +1,47 @@
+// sunwind: a carbon-aware job scheduler. One executable; each subcommand is a
+// row of the table below.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace {
+
+struct Tool {
+  const char* name;
+  const char* description;
+  int (*run)(const sunwind::Args&, sunwind::CommandContext&);
+};
+
+const Tool kTools[] = {
+    {"regions", "list the region catalogue, or rank regions by effective carbon intensity", sunwind::RegionsCommand},
+    {"plan", "find the cleanest region and time window for a job before its deadline", sunwind::PlanCommand},
+    {"zones", "list the grid zones and which have bundled hourly traces", sunwind::ZonesCommand},
+};
+
+int Usage(std::ostream& out, int code) {
+  out << "usage: sunwind <command> [flags]   (sunwind <command> --help for its flags)\n\ncommands:\n";
+  for (const auto& t : kTools) out << "  " << t.name << std::string(10 - std::string(t.name).size(), ' ') << t.description << "\n";
+  out << "  version   print the version\n";
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return Usage(std::cerr, 2);
+  if (args[0] == "--help" || args[0] == "help" || args[0] == "-h") return Usage(std::cout, 0);
+  if (args[0] == "version" || args[0] == "--version") {
+    std::cout << "sunwind " << SUNWIND_VERSION << "\n";
+    return 0;
+  }
+  sunwind::SystemClock clock;
+  sunwind::CommandContext ctx{std::cout, std::cerr, clock};
+  for (const auto& t : kTools) {
+    if (args[0] == t.name) return t.run(sunwind::Args(args.begin() + 1, args.end()), ctx);
+  }
+  std::cerr << "sunwind: unknown command '" << args[0] << "'\n";
+  return Usage(std::cerr, 2);
+}

@@ -1,0 +1,333 @@
+#include "scheduler/planner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <set>
+
+namespace sunwind {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+double Hours(Duration d) { return static_cast<double>(d.count()) / 3600.0; }
+
+// Grams per slot of running at power_w in this region: +inf at a gap.
+std::vector<double> SlotCosts(const RegionSeries& rs, double power_w) {
+  const double per_intensity = power_w / 1000.0 * Hours(rs.series.step) * rs.region->pue;
+  std::vector<double> cost(rs.series.size());
+  for (size_t i = 0; i < cost.size(); ++i) {
+    double v = rs.series.values[i];
+    cost[i] = std::isnan(v) ? kInf : v * per_intensity;
+  }
+  return cost;
+}
+
+std::string JoinUnique(const std::vector<std::string>& items, const char* sep) {
+  std::vector<std::string> seen;
+  for (const auto& s : items) {
+    if (!s.empty() && std::find(seen.begin(), seen.end(), s) == seen.end()) seen.push_back(s);
+  }
+  std::string out;
+  for (const auto& s : seen) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+// Kinds and sources of the points [i0, i1) of a series.
+void Describe(const IntensitySeries& s, size_t i0, size_t i1, std::string* kind, std::string* source) {
+  std::vector<std::string> kinds, sources;
+  for (size_t i = i0; i < i1 && i < s.size(); ++i) {
+    const Provenance& p = s.ProvenanceAt(i);
+    kinds.push_back(PointKindName(p.kind));
+    sources.push_back(p.note.empty() ? p.source : p.source + ", " + p.note);
+  }
+  *kind = JoinUnique(kinds, "+");
+  *source = JoinUnique(sources, "; ");
+}
+
+// Time-weighted grid intensity over [start, start + length) of a series whose
+// grid begins at series.start. NaN if any part is missing.
+double MeanIntensity(const IntensitySeries& s, TimePoint start, Duration length) {
+  double weighted = 0;
+  long long total = 0;
+  TimePoint end = start + length;
+  for (size_t i = static_cast<size_t>((start - s.start) / s.step); i < s.size(); ++i) {
+    TimePoint lo = std::max(start, s.TimeAt(i)), hi = std::min(end, s.TimeAt(i + 1));
+    if (hi <= lo) break;
+    long long w = (hi - lo).count();
+    weighted += s.values[i] * static_cast<double>(w);
+    total += w;
+  }
+  if (total < length.count()) return kNoValue;
+  return weighted / static_cast<double>(total);
+}
+
+size_t SlotIndex(const IntensitySeries& s, TimePoint t) { return static_cast<size_t>((t - s.start) / s.step); }
+
+RunNow PlanRunNow(const RegionSeries& home, TimePoint at, Duration work, double power_w) {
+  RunNow r;
+  r.region = home.region;
+  r.start = at;
+  r.end = at + work;
+  r.mean_intensity_g_per_kwh = MeanIntensity(home.series, at, work);
+  r.emissions_g = power_w / 1000.0 * Hours(work) * home.region->pue * r.mean_intensity_g_per_kwh;
+  return r;
+}
+
+}  // namespace
+
+bool CheapestWindow(const std::vector<double>& c, size_t n_full, double frac, size_t max_start, size_t* start,
+                    double* cost) {
+  const size_t T = c.size();
+  const size_t span = n_full + (frac > 0 ? 1 : 0);
+  if (span == 0 || span > T) return false;
+  // Prefix sums of finite costs and of unusable slots.
+  std::vector<double> sum(T + 1, 0);
+  std::vector<uint32_t> bad(T + 1, 0);
+  for (size_t i = 0; i < T; ++i) {
+    bool unusable = std::isinf(c[i]);
+    sum[i + 1] = sum[i] + (unusable ? 0 : c[i]);
+    bad[i + 1] = bad[i] + (unusable ? 1 : 0);
+  }
+  bool found = false;
+  const size_t last = std::min(max_start, T - span);
+  for (size_t s = 0; s <= last; ++s) {
+    if (bad[s + span] != bad[s]) continue;
+    double w = sum[s + n_full] - sum[s] + (frac > 0 ? frac * c[s + n_full] : 0);
+    if (!found || w < *cost) {
+      found = true;
+      *cost = w;
+      *start = s;
+    }
+  }
+  return found;
+}
+
+std::vector<size_t> CheapestSlots(const std::vector<double>& c, size_t k, size_t min_chunk,
+                                  const std::vector<double>& restart_cost, double* total_cost) {
+  const size_t T = c.size();
+  if (k == 0 || k > T) return {};
+  bool any_restart_cost = std::any_of(restart_cost.begin(), restart_cost.end(), [](double x) { return x != 0; });
+  if (min_chunk <= 1 && !any_restart_cost) {
+    // k-smallest selection; ties go to the earlier slot.
+    std::vector<std::pair<double, size_t>> usable;
+    for (size_t i = 0; i < T; ++i) {
+      if (!std::isinf(c[i])) usable.push_back({c[i], i});
+    }
+    if (usable.size() < k) return {};
+    std::nth_element(usable.begin(), usable.begin() + (k - 1), usable.end());
+    std::vector<size_t> chosen;
+    double total = 0;
+    for (size_t i = 0; i < k; ++i) {
+      chosen.push_back(usable[i].second);
+      total += usable[i].first;
+    }
+    std::sort(chosen.begin(), chosen.end());
+    *total_cost = total;
+    return chosen;
+  }
+
+  // Dynamic programming over slots. State (j, r): j slots chosen so far, r the
+  // length of the chunk in progress capped at m (0: the last slot was skipped).
+  // A chunk may end only once r == m.
+  const size_t m = std::clamp<size_t>(min_chunk, 1, k);
+  const size_t R = m + 1, S = (k + 1) * R;
+  auto idx = [R](size_t j, size_t r) { return j * R + r; };
+  std::vector<double> cur(S, kInf), next(S);
+  // parent[i][state]: how state at slot i+1 was reached: (previous r << 1) | taken.
+  std::vector<uint16_t> parent(T * S, 0);
+  cur[idx(0, 0)] = 0;
+  for (size_t i = 0; i < T; ++i) {
+    std::fill(next.begin(), next.end(), kInf);
+    uint16_t* par = &parent[i * S];
+    const size_t j_lo = k > T - i ? k - (T - i) : 0;  // enough slots must remain
+    for (size_t j = j_lo; j <= std::min(k, i); ++j) {
+      for (size_t r = 0; r < R; ++r) {
+        double v = cur[idx(j, r)];
+        if (std::isinf(v)) continue;
+        if (r == 0 || r == m) {  // skip slot i
+          size_t to = idx(j, 0);
+          if (v < next[to]) {
+            next[to] = v;
+            par[to] = static_cast<uint16_t>(r << 1);
+          }
+        }
+        if (j < k && !std::isinf(c[i])) {  // run in slot i
+          double add = c[i] + (r == 0 && j > 0 ? restart_cost[i] : 0);
+          size_t to = idx(j + 1, std::min(r + 1, m));
+          if (v + add < next[to]) {
+            next[to] = v + add;
+            par[to] = static_cast<uint16_t>((r << 1) | 1);
+          }
+        }
+      }
+    }
+    std::swap(cur, next);
+  }
+  size_t r_end = cur[idx(k, 0)] <= cur[idx(k, m)] ? 0 : m;
+  if (std::isinf(cur[idx(k, r_end)])) return {};
+  *total_cost = cur[idx(k, r_end)];
+  std::vector<size_t> chosen;
+  size_t j = k, r = r_end;
+  for (size_t i = T; i-- > 0;) {
+    uint16_t p = parent[i * S + idx(j, r)];
+    if (p & 1) {
+      chosen.push_back(i);
+      --j;
+    }
+    r = p >> 1;
+  }
+  std::reverse(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+std::vector<RegionRank> RankRegions(const std::vector<RegionSeries>& candidates, TimePoint at, Duration duration) {
+  std::vector<RegionRank> out;
+  for (const auto& rs : candidates) {
+    RegionRank r;
+    r.region = rs.region;
+    r.mean_intensity_g_per_kwh = MeanIntensity(rs.series, at, duration);
+    r.complete = !std::isnan(r.mean_intensity_g_per_kwh);
+    r.mean_effective_g_per_kwh = r.mean_intensity_g_per_kwh * rs.region->pue;
+    size_t i0 = SlotIndex(rs.series, at);
+    size_t i1 = SlotIndex(rs.series, at + duration - Duration{1}) + 1;
+    Describe(rs.series, i0, i1, &r.kind, &r.source);
+    out.push_back(std::move(r));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const RegionRank& a, const RegionRank& b) {
+    if (a.complete != b.complete) return a.complete;
+    return a.complete && a.mean_effective_g_per_kwh < b.mean_effective_g_per_kwh;
+  });
+  return out;
+}
+
+Result<Plan> PlanJob(const std::vector<RegionSeries>& candidates, const RegionSeries& home, const PlanRequest& q) {
+  if (candidates.empty()) return Status::InvalidArgument("--regions: no candidate region");
+  if (q.duration.count() <= 0) return Status::InvalidArgument("--duration: must be positive");
+  if (!(q.power_w > 0)) return Status::InvalidArgument("--power: must be positive");
+  const Duration step = candidates.front().series.step;
+  const Duration available = q.deadline - q.at;
+  if (q.duration > available) {
+    return Status::Infeasible("the job needs " + FormatDuration(q.duration) + " but only " +
+                              FormatDuration(std::max(available, Duration{0})) + " remain between " + FormatTime(q.at) +
+                              " and the deadline " + FormatTime(q.deadline));
+  }
+  Plan plan;
+  const double power_kw = q.power_w / 1000.0;
+
+  if (!q.interruptible) {
+    const size_t n_full = static_cast<size_t>(q.duration / step);
+    const double frac = static_cast<double>((q.duration % step).count()) / static_cast<double>(step.count());
+    const size_t max_start = static_cast<size_t>((available - q.duration) / step);
+    const RegionSeries* best = nullptr;
+    size_t best_start = 0;
+    double best_cost = kInf;
+    for (const auto& rs : candidates) {
+      size_t s;
+      double cost;
+      if (CheapestWindow(SlotCosts(rs, q.power_w), n_full, frac, max_start, &s, &cost) && cost < best_cost) {
+        best = &rs;
+        best_start = s;
+        best_cost = cost;
+      }
+    }
+    if (!best) {
+      return Status::Infeasible("no window of " + FormatDuration(q.duration) + " before the deadline " +
+                                FormatTime(q.deadline) + " has complete intensity data in any candidate region");
+    }
+    PlannedInterval iv;
+    iv.region = best->region;
+    iv.start = q.at + step * static_cast<long long>(best_start);
+    iv.end = iv.start + q.duration;
+    iv.mean_intensity_g_per_kwh = MeanIntensity(best->series, iv.start, q.duration);
+    iv.energy_kwh = power_kw * Hours(q.duration);
+    iv.emissions_g = best_cost;
+    iv.signal = SignalName(best->series.signal);
+    Describe(best->series, best_start, best_start + n_full + (frac > 0 ? 1 : 0), &iv.kind, &iv.source);
+    plan.intervals.push_back(iv);
+    plan.work = q.duration;
+  } else {
+    // Whole slots: the work is rounded up to a multiple of the step.
+    const size_t k = static_cast<size_t>((q.duration + step - Duration{1}) / step);
+    const size_t usable_slots = static_cast<size_t>(available / step);
+    plan.work = step * static_cast<long long>(k);
+    if (plan.work != q.duration) {
+      plan.notes.push_back("interruptible work is planned in whole " + FormatDuration(step) + " slots: " +
+                           FormatDuration(q.duration) + " rounded up to " + FormatDuration(plan.work));
+    }
+    if (k > usable_slots) {
+      return Status::Infeasible("the job needs " + std::to_string(k) + " whole " + FormatDuration(step) +
+                                " slots but only " + std::to_string(usable_slots) + " fit before the deadline " +
+                                FormatTime(q.deadline));
+    }
+    const size_t min_chunk = q.min_chunk.count() > 0
+                                 ? static_cast<size_t>((q.min_chunk + step - Duration{1}) / step)
+                                 : 1;
+    const RegionSeries* best = nullptr;
+    std::vector<size_t> best_slots;
+    double best_cost = kInf;
+    for (const auto& rs : candidates) {
+      std::vector<double> cost = SlotCosts(rs, q.power_w);
+      cost.resize(usable_slots);  // a partial last cell cannot hold a whole slot
+      std::vector<double> restart(usable_slots, 0);
+      if (q.resume_overhead.count() > 0) {
+        for (size_t i = 0; i < usable_slots; ++i) {
+          restart[i] = cost[i] / Hours(step) * Hours(q.resume_overhead);
+          if (std::isinf(restart[i])) restart[i] = 0;  // the slot itself is unusable anyway
+        }
+      }
+      double total;
+      std::vector<size_t> slots = CheapestSlots(cost, k, min_chunk, restart, &total);
+      if (!slots.empty() && total < best_cost) {
+        best = &rs;
+        best_slots = std::move(slots);
+        best_cost = total;
+      }
+    }
+    if (!best) {
+      return Status::Infeasible("no set of " + std::to_string(k) + " slots" +
+                                (min_chunk > 1 ? " in chunks of at least " + FormatDuration(step * static_cast<long long>(min_chunk)) : "") +
+                                " before the deadline " + FormatTime(q.deadline) +
+                                " has complete intensity data in any candidate region");
+    }
+    std::vector<double> cost = SlotCosts(*best, q.power_w);
+    for (size_t a = 0; a < best_slots.size();) {
+      size_t b = a;
+      while (b + 1 < best_slots.size() && best_slots[b + 1] == best_slots[b] + 1) ++b;
+      PlannedInterval iv;
+      iv.region = best->region;
+      iv.start = q.at + step * static_cast<long long>(best_slots[a]);
+      iv.end = q.at + step * static_cast<long long>(best_slots[b] + 1);
+      iv.mean_intensity_g_per_kwh = MeanIntensity(best->series, iv.start, iv.end - iv.start);
+      iv.energy_kwh = power_kw * Hours(iv.end - iv.start);
+      iv.emissions_g = 0;
+      for (size_t i = a; i <= b; ++i) iv.emissions_g += cost[best_slots[i]];
+      if (a > 0 && q.resume_overhead.count() > 0) {  // a restart
+        iv.energy_kwh += power_kw * Hours(q.resume_overhead);
+        iv.emissions_g += cost[best_slots[a]] / Hours(step) * Hours(q.resume_overhead);
+      }
+      iv.signal = SignalName(best->series.signal);
+      Describe(best->series, best_slots[a], best_slots[b] + 1, &iv.kind, &iv.source);
+      plan.intervals.push_back(iv);
+      a = b + 1;
+    }
+  }
+
+  for (const auto& iv : plan.intervals) {
+    plan.energy_kwh += iv.energy_kwh;
+    plan.emissions_g += iv.emissions_g;
+  }
+  plan.run_now = PlanRunNow(home, q.at, plan.work, q.power_w);
+  if (std::isnan(plan.run_now.emissions_g)) {
+    plan.notes.push_back("the run-now counterfactual is unknown: the home region's data has a gap in [" +
+                         FormatTime(plan.run_now.start) + ", " + FormatTime(plan.run_now.end) + ")");
+    plan.saving_g = plan.saving_pct = kNoValue;
+  } else {
+    plan.saving_g = plan.run_now.emissions_g - plan.emissions_g;
+    plan.saving_pct = plan.run_now.emissions_g > 0 ? 100.0 * plan.saving_g / plan.run_now.emissions_g : 0;
+  }
+  return plan;
+}
+
+}  // namespace sunwind
