@@ -79,7 +79,7 @@ int List(const Args& args, CommandContext& ctx) {
     t.Add({r->id, r->zone, FormatNumber(r->pue, 3), Opt(r->cfe_pct, 0, "%"), Opt(r->wue_l_per_kwh, 2), grid, where});
   }
   ctx.out << t.Render();
-  ctx.out << "\n" << regions.size() << " regions. PUE, CFE, WUE and grid intensity are published yearly figures "
+  ctx.out << "\n" << regions.size() << (regions.size() == 1 ? " region" : " regions") << ". PUE, CFE, WUE and grid intensity are published yearly figures "
           << "(sources: --json, or data/regions/catalogue.yaml).\n";
   return 0;
 }

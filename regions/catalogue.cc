@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "core/csv.h"
@@ -209,6 +210,17 @@ Result<RegionCatalogue> RegionCatalogue::LoadFromString(const std::string& yaml,
   if (!list || !list.IsSequence()) {
     return Status::InvalidArgument(origin + ": expected a top-level 'regions:' list");
   }
+  // `*_source` fields may name a key of the top-level `sources:` map; they are
+  // replaced by its full citation so every consumer sees the real source.
+  std::map<std::string, std::string> citations;
+  if (YAML::Node sources = root["sources"]; sources && sources.IsMap()) {
+    for (auto it = sources.begin(); it != sources.end(); ++it) {
+      if (it->second.IsScalar()) citations[it->first.Scalar()] = it->second.Scalar();
+    }
+  }
+  auto cite = [&](std::string& field) {
+    if (auto c = citations.find(field); c != citations.end()) field = c->second;
+  };
   RegionCatalogue catalogue;
   std::set<std::string> seen;
   try {
@@ -221,6 +233,10 @@ Result<RegionCatalogue> RegionCatalogue::LoadFromString(const std::string& yaml,
       }
       SUNWIND_RETURN_IF_ERROR(ReadEntry(entry, origin, /*strict=*/true, r));
       SUNWIND_RETURN_IF_ERROR(Validate(r, entry, origin, zones));
+      for (std::string* f : {&r.location_source, &r.zone_source, &r.pue_source, &r.cfe_source, &r.wue_source,
+                             &r.grid_intensity_source}) {
+        cite(*f);
+      }
       r.defined_in = "catalogue";
       catalogue.regions_.push_back(std::move(r));
     }
