@@ -125,6 +125,41 @@ TEST(CliTest, InterruptiblePlanTakesTheCheapestHours) {
   EXPECT_NEAR(5.0, hours_planned, 1e-9);
 }
 
+TEST(CliTest, InterruptiblePlanWithMinimumChunkEqualsBruteForceOverTheTrace) {
+  // Given an interruptible 4h job with chunks of at least 2h in the 12 hours
+  // after 2022-06-15T06:00Z in GB, we should find the same emissions as an
+  // exhaustive search over every set of 4 hours read from the raw CSV.
+  auto gb = ReadLca("GB_2022");
+  std::vector<double> hours;
+  for (int h = 6; h < 18; ++h) hours.push_back(gb.at(Key(15, h)));
+  const int n = static_cast<int>(hours.size());
+  double best = 1e18;
+  for (int mask = 0; mask < (1 << n); ++mask) {
+    if (__builtin_popcount(mask) != 4) continue;
+    bool ok = true;
+    double sum = 0;
+    for (int i = 0; i < n && ok;) {
+      if (!(mask >> i & 1)) {
+        ++i;
+        continue;
+      }
+      int j = i;
+      while (j < n && (mask >> j & 1)) sum += hours[j++];
+      ok = j - i >= 2;
+      i = j;
+    }
+    if (ok) best = std::min(best, sum);
+  }
+  auto r = Sunwind("plan --regions aws:eu-west-2 --duration 4h --at 2022-06-15T06:00Z --deadline +12h --interruptible --min-chunk 2h --json");
+  ASSERT_EQ(0, r.exit_code) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  double pue = j["intervals"][0]["pue"].get<double>();
+  EXPECT_NEAR(best * pue, j["expected"]["emissions_g"].get<double>(), 1e-2);
+  for (const auto& iv : j["intervals"]) {
+    EXPECT_TRUE(iv["energy_kwh"].get<double>() >= 2.0 - 1e-9) << iv.dump();
+  }
+}
+
 TEST(CliTest, RankOrdersTheIssueExampleByEffectiveIntensity) {
   // Given the four European regions of the issue at noon on 2022-06-01, we
   // should rank them by mean grid intensity × PUE over the 4h window, Norway first.
@@ -157,6 +192,9 @@ TEST(CliTest, TimesOutsideTheTraceYearsAreReplayedAndSaySo) {
   EXPECT_EQ("replayed", j["ranking"][0]["kind"]);
   EXPECT_NE(std::string::npos, j["ranking"][0]["source"].get<std::string>().find("replayed from 2022"));
   EXPECT_NEAR(de.at(Key(8, 10)), j["ranking"][0]["mean_intensity_g_per_kwh"].get<double>(), 1e-6);
+  auto human = Sunwind("regions rank --regions aws:eu-central-1 --at 2025-06-04T10:00Z --duration 1h");
+  ASSERT_EQ(0, human.exit_code) << human.err;
+  EXPECT_NE(std::string::npos, human.out.find("replayed from 2022, the latest year with data")) << human.out;
 }
 
 TEST(CliTest, InputsWithOffsetsAreConvertedToUtc) {
