@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "core/csv.h"
 
@@ -128,9 +129,11 @@ const FieldSpec* FindField(const std::string& name) {
   return nullptr;
 }
 
-Status SplitId(const YAML::Node& n, const std::string& origin, Region& r) {
+// Reads the entry's id; errors point at the entry when the id is absent.
+Status SplitId(const YAML::Node& entry, const std::string& origin, Region& r) {
+  const YAML::Node n = entry["id"];
   if (!n || n.IsNull() || !n.IsScalar() || n.Scalar().empty()) {
-    return FieldError(origin, n, "", "id", "missing; every region needs an id such as gcp:europe-west1");
+    return FieldError(origin, n ? n : entry, "", "id", "missing; every region needs an id such as gcp:europe-west1");
   }
   r.id = n.Scalar();
   auto colon = r.id.find(':');
@@ -227,7 +230,7 @@ Result<RegionCatalogue> RegionCatalogue::LoadFromString(const std::string& yaml,
     for (const YAML::Node& entry : list) {
       if (!entry.IsMap()) return Status::InvalidArgument(At(origin, entry) + ": each region must be a map of fields");
       Region r;
-      SUNWIND_RETURN_IF_ERROR(SplitId(entry["id"], origin, r));
+      SUNWIND_RETURN_IF_ERROR(SplitId(entry, origin, r));
       if (!seen.insert(r.id).second) {
         return FieldError(origin, entry["id"], r.id, "id", "duplicate id (already defined above)");
       }
@@ -262,7 +265,7 @@ Status RegionCatalogue::MergeConfigNode(const YAML::Node& list, const std::strin
     for (const YAML::Node& entry : list) {
       if (!entry.IsMap()) return Status::InvalidArgument(At(origin, entry) + ": each region must be a map of fields");
       Region r;
-      SUNWIND_RETURN_IF_ERROR(SplitId(entry["id"], origin, r));
+      SUNWIND_RETURN_IF_ERROR(SplitId(entry, origin, r));
       if (!seen_in_config.insert(r.id).second) {
         return FieldError(origin, entry["id"], r.id, "id", "duplicate id in this file");
       }
@@ -270,6 +273,14 @@ Status RegionCatalogue::MergeConfigNode(const YAML::Node& list, const std::strin
       if (existing != merged.end()) {
         Region updated = *existing;
         SUNWIND_RETURN_IF_ERROR(ReadEntry(entry, origin, /*strict=*/false, updated));
+        // An overridden value must not keep crediting the catalogue's source.
+        for (auto [field, source_field, source] :
+             {std::tuple{"pue", "pue_source", &updated.pue_source}, std::tuple{"zone", "zone_source", &updated.zone_source},
+              std::tuple{"cfe_pct", "cfe_source", &updated.cfe_source},
+              std::tuple{"wue_l_per_kwh", "wue_source", &updated.wue_source},
+              std::tuple{"grid_intensity_g_per_kwh", "grid_intensity_source", &updated.grid_intensity_source}}) {
+          if (entry[field] && !entry[source_field]) *source = "config " + origin;
+        }
         SUNWIND_RETURN_IF_ERROR(Validate(updated, entry, origin, zones));
         updated.defined_in = existing->defined_in + " + " + origin;
         *existing = std::move(updated);

@@ -207,6 +207,14 @@ Result<Plan> PlanJob(const std::vector<RegionSeries>& candidates, const RegionSe
   if (q.duration.count() <= 0) return Status::InvalidArgument("--duration: must be positive");
   if (!(q.power_w > 0)) return Status::InvalidArgument("--power: must be positive");
   const Duration step = candidates.front().series.step;
+  for (const auto& rs : candidates) {
+    if (rs.series.start != q.at || rs.series.step != step) {
+      return Status::Internal("planner: every series must start at --at and share one step (" + rs.region->id + ")");
+    }
+  }
+  if (home.series.start != q.at || home.series.step != step) {
+    return Status::Internal("planner: the home series must start at --at and share the step");
+  }
   const Duration available = q.deadline - q.at;
   if (q.duration > available) {
     return Status::Infeasible("the job needs " + FormatDuration(q.duration) + " but only " +
@@ -269,7 +277,7 @@ Result<Plan> PlanJob(const std::vector<RegionSeries>& candidates, const RegionSe
     double best_cost = kInf;
     for (const auto& rs : candidates) {
       std::vector<double> cost = SlotCosts(rs, q.power_w);
-      cost.resize(usable_slots);  // a partial last cell cannot hold a whole slot
+      cost.resize(usable_slots, kInf);  // a partial last cell cannot hold a whole slot; missing data is unusable
       std::vector<double> restart(usable_slots, 0);
       if (q.resume_overhead.count() > 0) {
         for (size_t i = 0; i < usable_slots; ++i) {
@@ -292,6 +300,7 @@ Result<Plan> PlanJob(const std::vector<RegionSeries>& candidates, const RegionSe
                                 " has complete intensity data in any candidate region");
     }
     std::vector<double> cost = SlotCosts(*best, q.power_w);
+    cost.resize(usable_slots, kInf);
     for (size_t a = 0; a < best_slots.size();) {
       size_t b = a;
       while (b + 1 < best_slots.size() && best_slots[b + 1] == best_slots[b] + 1) ++b;

@@ -19,7 +19,8 @@
 namespace sunwind {
 
 // One candidate region and its grid intensity over the planning horizon.
-// All series handed to one call share start and step.
+// All series handed to one call start at the request's `at` and share one
+// step; points past a series' end count as missing.
 struct RegionSeries {
   const Region* region;
   IntensitySeries series;

@@ -1,0 +1,345 @@
+// Property tests: the planner's fast paths (k-smallest selection, dynamic
+// programming, prefix sums) against exhaustive search on small random cases.
+// The seed is fixed so a failure reproduces; the case index is printed.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "scheduler/planner.h"
+
+namespace sunwind {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kCostTol = 1e-6;
+constexpr int kCases = 500;
+
+// The minimum chunk length CheapestSlots enforces: min_chunk clamped to [1, k].
+size_t EffectiveMinChunk(size_t min_chunk, size_t k) { return std::clamp<size_t>(min_chunk, 1, k); }
+
+// Cost of a selection (sorted slot indices) under CheapestSlots' rules, or
+// nullopt if it is not allowed: unusable slot, or a maximal run shorter than m.
+std::optional<double> SelectionCost(const std::vector<double>& c, const std::vector<size_t>& chosen, size_t m,
+                                    const std::vector<double>& restart) {
+  double total = 0;
+  for (size_t a = 0; a < chosen.size();) {
+    size_t b = a;
+    while (b + 1 < chosen.size() && chosen[b + 1] == chosen[b] + 1) ++b;
+    if (b - a + 1 < m) return std::nullopt;
+    if (a > 0) total += restart[chosen[a]];
+    for (size_t i = a; i <= b; ++i) {
+      if (std::isinf(c[chosen[i]])) return std::nullopt;
+      total += c[chosen[i]];
+    }
+    a = b + 1;
+  }
+  return total;
+}
+
+// Exhaustive minimum over all subsets of size k of the first n slots.
+std::optional<double> BruteCheapestSlots(const std::vector<double>& c, size_t n, size_t k, size_t m,
+                                         const std::vector<double>& restart) {
+  std::optional<double> best;
+  for (uint32_t mask = 0; mask < (1u << n); ++mask) {
+    if (static_cast<size_t>(__builtin_popcount(mask)) != k) continue;
+    std::vector<size_t> chosen;
+    for (size_t i = 0; i < n; ++i) {
+      if (mask & (1u << i)) chosen.push_back(i);
+    }
+    auto cost = SelectionCost(c, chosen, m, restart);
+    if (cost && (!best || *cost < *best)) best = cost;
+  }
+  return best;
+}
+
+// Cost of the window of n_full slots plus frac of the next starting at s, or
+// nullopt if it runs off the end or touches an unusable slot.
+std::optional<double> WindowCost(const std::vector<double>& c, size_t s, size_t n_full, double frac) {
+  size_t span = n_full + (frac > 0 ? 1 : 0);
+  if (span == 0 || s + span > c.size()) return std::nullopt;
+  double total = 0;
+  for (size_t i = s; i < s + span; ++i) {
+    if (std::isinf(c[i])) return std::nullopt;
+    total += i < s + n_full ? c[i] : frac * c[i];
+  }
+  return total;
+}
+
+std::vector<double> RandomCosts(std::mt19937& rng, size_t n, double p_unusable) {
+  std::uniform_real_distribution<double> value(0, 1000);
+  std::bernoulli_distribution unusable(p_unusable);
+  std::vector<double> c(n);
+  for (auto& x : c) x = unusable(rng) ? kInf : value(rng);
+  return c;
+}
+
+TEST(PlannerPropertyTest, CheapestSlotsMatchesExhaustiveSearch) {
+  // Given 500 random slot-cost vectors (1..14 slots, some unusable), random
+  // k, minimum chunk and restart costs (sometimes all zero), we should find
+  // the same minimum as trying every subset of k slots, return a selection
+  // that obeys the chunk rule, and report that selection's own cost.
+  std::mt19937 rng(500);
+  int feasible_cases = 0, multi_chunk_cases = 0;
+  for (int iter = 0; iter < kCases; ++iter) {
+    SCOPED_TRACE("case " + std::to_string(iter));
+    const size_t T = std::uniform_int_distribution<size_t>(1, 14)(rng);
+    const size_t k = std::uniform_int_distribution<size_t>(1, T)(rng);
+    const size_t min_chunk = std::uniform_int_distribution<size_t>(1, 4)(rng);
+    std::vector<double> c = RandomCosts(rng, T, 0.15);
+    std::vector<double> restart(T, 0);
+    if (std::bernoulli_distribution(0.6)(rng)) {
+      for (auto& r : restart) r = std::uniform_real_distribution<double>(0, 300)(rng);
+    }
+    const size_t m = EffectiveMinChunk(min_chunk, k);
+
+    auto expected = BruteCheapestSlots(c, T, k, m, restart);
+    double total = -1;
+    std::vector<size_t> chosen = CheapestSlots(c, k, min_chunk, restart, &total);
+    if (!expected) {
+      EXPECT_TRUE(chosen.empty());
+      continue;
+    }
+    ++feasible_cases;
+    ASSERT_EQ(k, chosen.size());
+    EXPECT_TRUE(std::is_sorted(chosen.begin(), chosen.end()));
+    EXPECT_TRUE(std::adjacent_find(chosen.begin(), chosen.end()) == chosen.end());
+    EXPECT_LT(chosen.back(), T);
+    auto recomputed = SelectionCost(c, chosen, m, restart);
+    ASSERT_TRUE(recomputed.has_value()) << "the selection breaks the chunk rule or uses an unusable slot";
+    EXPECT_NEAR(*expected, total, kCostTol);
+    EXPECT_NEAR(*recomputed, total, kCostTol);
+    for (size_t i = 1; i < chosen.size(); ++i) {
+      if (chosen[i] != chosen[i - 1] + 1) {
+        ++multi_chunk_cases;
+        break;
+      }
+    }
+  }
+  // The generator must exercise both outcomes, or the checks above are idle.
+  EXPECT_GT(feasible_cases, kCases / 2);
+  EXPECT_GT(multi_chunk_cases, kCases / 10);
+}
+
+TEST(PlannerPropertyTest, CheapestWindowMatchesBruteForce) {
+  // Given 500 random slot-cost vectors, window lengths of n_full slots plus a
+  // fraction in {0, 0.25, 0.5} and a random latest start, we should find the
+  // same minimum as trying every start, at a start that is allowed and whose
+  // own cost is the one returned.
+  std::mt19937 rng(501);
+  const double fracs[] = {0, 0.25, 0.5};
+  int found_cases = 0;
+  for (int iter = 0; iter < kCases; ++iter) {
+    SCOPED_TRACE("case " + std::to_string(iter));
+    const size_t T = std::uniform_int_distribution<size_t>(1, 14)(rng);
+    const double frac = fracs[std::uniform_int_distribution<int>(0, 2)(rng)];
+    const size_t n_full = std::uniform_int_distribution<size_t>(frac > 0 ? 0 : 1, T)(rng);
+    const size_t max_start = std::uniform_int_distribution<size_t>(0, T + 2)(rng);
+    std::vector<double> c = RandomCosts(rng, T, 0.1);
+
+    std::optional<double> expected;
+    for (size_t s = 0; s <= max_start; ++s) {
+      auto w = WindowCost(c, s, n_full, frac);
+      if (w && (!expected || *w < *expected)) expected = w;
+    }
+    size_t start = 9999;
+    double cost = -1;
+    bool found = CheapestWindow(c, n_full, frac, max_start, &start, &cost);
+    ASSERT_EQ(expected.has_value(), found);
+    if (!found) continue;
+    ++found_cases;
+    EXPECT_LE(start, max_start);
+    auto own = WindowCost(c, start, n_full, frac);
+    ASSERT_TRUE(own.has_value()) << "the window runs off the end or touches an unusable slot";
+    EXPECT_NEAR(*expected, cost, kCostTol);
+    EXPECT_NEAR(*own, cost, kCostTol);
+  }
+  EXPECT_GT(found_cases, kCases / 2);
+}
+
+// End to end: PlanJob on random multi-region series against brute force over
+// every (region, start) and every (region, set of whole slots).
+class PlanJobPropertyTest : public ::testing::Test {
+ protected:
+  const TimePoint t0_ = TimePoint{std::chrono::sys_days{std::chrono::year{2024} / 6 / 1}};
+  std::deque<Region> regions_;
+
+  std::vector<RegionSeries> RandomCandidates(std::mt19937& rng, size_t n_slots) {
+    const size_t n_regions = std::uniform_int_distribution<size_t>(2, 4)(rng);
+    std::uniform_real_distribution<double> value(0, 1000), pue(1.0, 1.6);
+    std::bernoulli_distribution gap(0.1);
+    std::vector<RegionSeries> out;
+    for (size_t r = 0; r < n_regions; ++r) {
+      Region region;
+      region.id = "test:r" + std::to_string(regions_.size());
+      region.zone = "DE";
+      region.pue = pue(rng);
+      regions_.push_back(region);
+      IntensitySeries s;
+      s.start = t0_;
+      s.step = hours(1);
+      for (size_t i = 0; i < n_slots; ++i) s.Append(gap(rng) ? kNoValue : value(rng), PointKind::kMeasured, "rand");
+      out.push_back({&regions_.back(), std::move(s)});
+    }
+    return out;
+  }
+
+  // Grams for each whole slot of a region at power_w; +inf at a gap.
+  static std::vector<double> Costs(const RegionSeries& rs, double power_w) {
+    std::vector<double> c;
+    for (double v : rs.series.values) c.push_back(std::isnan(v) ? kInf : power_w / 1000.0 * rs.region->pue * v);
+    return c;
+  }
+};
+
+TEST_F(PlanJobPropertyTest, NonInterruptibleMatchesBruteForceOverRegionsAndStarts) {
+  // Given 500 random cases (2-4 regions, PUE 1.0-1.6, gaps, durations and
+  // deadlines in quarter hours), we should emit exactly the minimum over
+  // every region and every start that ends by the deadline, or report
+  // kInfeasible exactly when there is none.
+  std::mt19937 rng(502);
+  int planned = 0;
+  for (int iter = 0; iter < kCases; ++iter) {
+    SCOPED_TRACE("case " + std::to_string(iter));
+    const size_t n_slots = std::uniform_int_distribution<size_t>(2, 10)(rng);
+    auto candidates = RandomCandidates(rng, n_slots);
+    const long long horizon_q = std::uniform_int_distribution<long long>(4, 4 * n_slots)(rng);  // quarter hours
+    const long long duration_q = std::uniform_int_distribution<long long>(1, horizon_q)(rng);
+    PlanRequest q;
+    q.at = t0_;
+    q.deadline = t0_ + minutes(15 * horizon_q);
+    q.duration = minutes(15 * duration_q);
+    q.power_w = std::uniform_real_distribution<double>(100, 3000)(rng);
+
+    const size_t n_full = static_cast<size_t>(duration_q / 4);
+    const double frac = static_cast<double>(duration_q % 4) / 4;
+    std::optional<double> expected;
+    for (const auto& rs : candidates) {
+      std::vector<double> c = Costs(rs, q.power_w);
+      for (size_t s = 0; 4 * static_cast<long long>(s) + duration_q <= horizon_q; ++s) {
+        auto w = WindowCost(c, s, n_full, frac);
+        if (w && (!expected || *w < *expected)) expected = w;
+      }
+    }
+
+    auto plan = PlanJob(candidates, candidates[0], q);
+    if (!expected) {
+      ASSERT_FALSE(plan.ok());
+      EXPECT_EQ(StatusCode::kInfeasible, plan.status().code());
+      continue;
+    }
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    ++planned;
+    ASSERT_EQ(1u, plan->intervals.size());
+    const PlannedInterval& iv = plan->intervals[0];
+    EXPECT_GE(iv.start, q.at);
+    EXPECT_LE(iv.end, q.deadline);
+    EXPECT_EQ(q.duration, iv.end - iv.start);
+    EXPECT_EQ(Duration{0}, (iv.start - q.at) % hours(1));
+    EXPECT_NEAR(*expected, plan->emissions_g, kCostTol);
+    // The chosen window's own cost in its region is the plan's.
+    const RegionSeries* chosen = nullptr;
+    for (const auto& rs : candidates) {
+      if (rs.region == iv.region) chosen = &rs;
+    }
+    ASSERT_NE(nullptr, chosen);
+    auto own = WindowCost(Costs(*chosen, q.power_w), static_cast<size_t>((iv.start - q.at) / hours(1)), n_full, frac);
+    ASSERT_TRUE(own.has_value());
+    EXPECT_NEAR(*own, plan->emissions_g, kCostTol);
+    EXPECT_NEAR(q.power_w / 1000.0 * static_cast<double>(duration_q) / 4, plan->energy_kwh, 1e-9);
+  }
+  EXPECT_GT(planned, kCases / 2);
+}
+
+TEST_F(PlanJobPropertyTest, InterruptibleMatchesBruteForceOverRegionsAndSlotSets) {
+  // Given 500 random cases with random minimum chunk (0, 1h, 90m, 2h) and
+  // resume overhead (0, 15m, 30m, 1h), we should emit exactly the minimum over
+  // every region and every set of whole slots before the deadline whose
+  // chunks are long enough (restarts charged at the overhead × the slot's
+  // effective intensity), in one region, with the overhead in energy_kwh.
+  std::mt19937 rng(503);
+  const Duration min_chunks[] = {Duration{0}, hours(1), minutes(90), hours(2)};
+  const Duration overheads[] = {Duration{0}, minutes(15), minutes(30), hours(1)};
+  int planned = 0, with_restarts = 0;
+  for (int iter = 0; iter < kCases; ++iter) {
+    SCOPED_TRACE("case " + std::to_string(iter));
+    const size_t n_slots = std::uniform_int_distribution<size_t>(2, 10)(rng);
+    auto candidates = RandomCandidates(rng, n_slots);
+    const long long horizon_q = std::uniform_int_distribution<long long>(4, 4 * n_slots)(rng);
+    const long long duration_q = std::uniform_int_distribution<long long>(1, horizon_q)(rng);
+    PlanRequest q;
+    q.at = t0_;
+    q.deadline = t0_ + minutes(15 * horizon_q);
+    q.duration = minutes(15 * duration_q);
+    q.power_w = std::uniform_real_distribution<double>(100, 3000)(rng);
+    q.interruptible = true;
+    q.min_chunk = min_chunks[std::uniform_int_distribution<int>(0, 3)(rng)];
+    q.resume_overhead = overheads[std::uniform_int_distribution<int>(0, 3)(rng)];
+
+    const size_t k = static_cast<size_t>((duration_q + 3) / 4);
+    const size_t usable = static_cast<size_t>(horizon_q / 4);
+    const size_t min_slots = q.min_chunk.count() == 0 ? 1 : static_cast<size_t>((q.min_chunk + hours(1) - Duration{1}) / hours(1));
+    const size_t m = EffectiveMinChunk(min_slots, k);
+    const double overhead_h = static_cast<double>(q.resume_overhead.count()) / 3600.0;
+
+    std::optional<double> expected;
+    if (k <= usable) {
+      for (const auto& rs : candidates) {
+        std::vector<double> c = Costs(rs, q.power_w);
+        std::vector<double> restart(c.size());
+        for (size_t i = 0; i < c.size(); ++i) restart[i] = std::isinf(c[i]) ? 0 : c[i] * overhead_h;
+        auto best = BruteCheapestSlots(c, usable, k, m, restart);
+        if (best && (!expected || *best < *expected)) expected = best;
+      }
+    }
+
+    auto plan = PlanJob(candidates, candidates[0], q);
+    if (!expected) {
+      ASSERT_FALSE(plan.ok());
+      EXPECT_EQ(StatusCode::kInfeasible, plan.status().code());
+      continue;
+    }
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    ++planned;
+    ASSERT_FALSE(plan->intervals.empty());
+    EXPECT_NEAR(*expected, plan->emissions_g, kCostTol);
+    EXPECT_EQ(Duration(hours(1)) * static_cast<long long>(k), plan->work);
+
+    // Every interval: same region, whole slots, before the deadline, at
+    // least m slots long, in order and apart.
+    const Region* region = plan->intervals[0].region;
+    Duration total{0};
+    for (size_t i = 0; i < plan->intervals.size(); ++i) {
+      const PlannedInterval& iv = plan->intervals[i];
+      EXPECT_EQ(region, iv.region);
+      EXPECT_GE(iv.start, q.at);
+      EXPECT_LE(iv.end, q.deadline);
+      EXPECT_EQ(Duration{0}, (iv.start - q.at) % hours(1));
+      EXPECT_EQ(Duration{0}, (iv.end - q.at) % hours(1));
+      EXPECT_GE(iv.end - iv.start, Duration(hours(1)) * static_cast<long long>(m));
+      if (i > 0) {
+        EXPECT_GT(iv.start, plan->intervals[i - 1].end);
+      }
+      total += iv.end - iv.start;
+    }
+    EXPECT_EQ(plan->work, total);
+    const double restarts = static_cast<double>(plan->intervals.size() - 1);
+    if (restarts > 0 && overhead_h > 0) ++with_restarts;
+    EXPECT_NEAR(q.power_w / 1000.0 * (static_cast<double>(k) + restarts * overhead_h), plan->energy_kwh, 1e-9);
+  }
+  EXPECT_GT(planned, kCases / 3);
+  EXPECT_GT(with_restarts, 0);
+}
+
+}  // namespace
+}  // namespace sunwind
