@@ -25,6 +25,7 @@ using Args = std::vector<std::string>;
 int RegionsCommand(const Args& args, CommandContext& ctx);
 int PlanCommand(const Args& args, CommandContext& ctx);
 int ZonesCommand(const Args& args, CommandContext& ctx);
+int ForecastCommand(const Args& args, CommandContext& ctx);
 
 // One place maps status codes to exit codes.
 int ExitCodeFor(const Status& status);

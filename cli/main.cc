@@ -18,6 +18,7 @@ const Tool kTools[] = {
     {"regions", "list the region catalogue, or rank regions by effective carbon intensity", sunwind::RegionsCommand},
     {"plan", "find the cleanest region and time window for a job before its deadline", sunwind::PlanCommand},
     {"zones", "list the grid zones and which have bundled hourly traces", sunwind::ZonesCommand},
+    {"forecast", "forecast a zone's intensity with its error band, or backtest the models (eval)", sunwind::ForecastCommand},
 };
 
 int Usage(std::ostream& out, int code) {

@@ -4,6 +4,7 @@
 
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/forecast_plan.h"
 #include "cli/output.h"
 #include "core/units.h"
 
@@ -23,6 +24,7 @@ const std::vector<FlagSpec>& PlanFlags() {
         {"resume-overhead", true, "interruptible: extra running time each restart costs, e.g. 5m"},
         {"home-region", true, "where the job would run right now (default: the first of --regions)"},
         {"step", true, "slot length of the plan (default 1h)"},
+        {"forecast", true, "plan on a forecast made at --at (a model, or auto), then score it on what the grid did"},
         {"help", false, "show this help"},
     };
     s.insert(s.end(), own.begin(), own.end());
@@ -193,6 +195,21 @@ int PlanCommand(const Args& args, CommandContext& ctx) {
 
   auto plan = PlanJob(candidates, *home_series, q);
   if (!plan.ok()) return fail(plan.status());
+  if (auto model = flags->Get("forecast")) {
+    // The plan above knew the grid's future; the one printed is made on the
+    // forecast, and the perfect one is its yardstick.
+    auto fp = PlanOnForecast(**app, *model, q, candidates, *home_series, *plan);
+    if (!fp.ok()) return fail(fp.status());
+    if (flags->Has("json")) {
+      Json j = PlanJson(fp->plan, q, (*app)->factor());
+      j["forecast"] = ForecastPlanJson(*fp, *model);
+      ctx.out << j.dump(2) << "\n";
+    } else {
+      PrintPlan(ctx.out, fp->plan, q, (*app)->factor());
+      PrintForecastPlan(ctx.out, *fp, *model);
+    }
+    return 0;
+  }
   if (flags->Has("json")) {
     ctx.out << PlanJson(*plan, q, (*app)->factor()).dump(2) << "\n";
   } else {

@@ -49,6 +49,9 @@ const StaticProvider::Average* StaticProvider::Find(const std::string& zone) con
 }
 
 Result<IntensitySeries> StaticProvider::Intensity(const IntensityQuery& q) {
+  if (q.to <= q.from || q.step.count() <= 0) {
+    return Status::InvalidArgument("empty or reversed time range for zone '" + q.zone + "'");
+  }
   const Average* avg = Find(q.zone);
   if (!avg) return Status::NotFound("no yearly average for zone '" + q.zone + "'");
   IntensitySeries s;

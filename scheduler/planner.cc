@@ -95,7 +95,9 @@ bool CheapestWindow(const std::vector<double>& c, size_t n_full, double frac, si
   for (size_t s = 0; s <= last; ++s) {
     if (bad[s + span] != bad[s]) continue;
     double w = sum[s + n_full] - sum[s] + (frac > 0 ? frac * c[s + n_full] : 0);
-    if (!found || w < *cost) {
+    // Prefix sums round differently for equal windows: only a clearly cheaper
+    // window displaces an earlier one, so ties go to the earliest start.
+    if (!found || w < *cost - 1e-9 * std::max(1.0, std::fabs(*cost))) {
       found = true;
       *cost = w;
       *start = s;

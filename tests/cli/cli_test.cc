@@ -88,7 +88,7 @@ TEST(CliTest, PlanFindsTheTrueCheapestWindowInTheTrace) {
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(1u, j["intervals"].size());
   const auto& iv = j["intervals"][0];
-  char start[32];
+  char start[64];
   std::snprintf(start, sizeof start, "2022-06-%02zuT%02zu:00:00Z", 1 + best / 24, best % 24);
   EXPECT_EQ(start, iv["start"].get<std::string>());
   EXPECT_NEAR(best_sum / 3, iv["mean_intensity_g_per_kwh"].get<double>(), 1e-3);
