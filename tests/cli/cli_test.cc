@@ -15,53 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/cli_runner.h"
+
 namespace {
 
-struct RunResult {
-  int exit_code;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-// Runs `sunwind <args>` through the shell; args are quoted by the caller.
-RunResult Sunwind(const std::string& args) {
-  static int counter = 0;
-  std::string err_path = (std::filesystem::temp_directory_path() /
-                          ("sunwind_cli_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".err"))
-                             .string();
-  std::string cmd = std::string(SUNWIND_BINARY) + " " + args + " 2>" + err_path;
-  RunResult r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_path);
-  std::stringstream ss;
-  ss << err.rdbuf();
-  r.err = ss.str();
-  std::filesystem::remove(err_path);
-  return r;
-}
-
-// Hourly lifecycle intensity of a bundled Electricity Maps file, keyed by
-// "YYYY-MM-DD HH:MM:SS", read with plain string splitting (the bundled files
-// have no quoted fields) so the test does not share the product's parser.
-std::map<std::string, double> ReadLca(const std::string& zone_year) {
-  std::ifstream in(std::string(SUNWIND_TEST_DATA_DIR) + "/traces/electricitymaps/" + zone_year + "_hourly.csv");
-  std::map<std::string, double> out;
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) f.push_back(cell);
-    out[f[0]] = std::stod(f[5]);
-  }
-  return out;
-}
+using sunwind::testing::ReadLca;
+using sunwind::testing::RunResult;
+using sunwind::testing::Sunwind;
 
 std::string Key(int day, int hour) {  // June 2022
   char buf[32];
