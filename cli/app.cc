@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 
 #include "core/units.h"
@@ -28,6 +29,15 @@ const std::vector<FlagSpec>& CommonDataFlags() {
 std::string ResolveDataDir(const Flags& flags) {
   if (auto d = flags.Get("data-dir")) return *d;
   if (const char* env = std::getenv("SUNWIND_DATA_DIR"); env && *env) return env;
+  // The source tree's data/ for a build in place; share/sunwind/data beside an
+  // installed binary otherwise.
+  std::error_code ec;
+  if (std::filesystem::exists(SUNWIND_DEFAULT_DATA_DIR "/traces/manifest.yaml", ec)) return SUNWIND_DEFAULT_DATA_DIR;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto installed = exe.parent_path().parent_path() / "share" / "sunwind" / "data";
+    if (std::filesystem::exists(installed / "traces" / "manifest.yaml", ec)) return installed.string();
+  }
   return SUNWIND_DEFAULT_DATA_DIR;
 }
 
