@@ -60,7 +60,10 @@ std::vector<Duration> SampleReach(const std::vector<Sample>& s) {
   }
   for (size_t i = 0; i < n; ++i) {
     if (i + 1 == n) {
-      reach[i] = s[i].time - s[i - 1].time;  // the last point: as long as the one before
+      // The last point: as long as the spacing before it, unless that spacing
+      // is itself a gap (longer than the one before it).
+      reach[i] = s[i].time - s[i - 1].time;
+      if (i >= 2) reach[i] = std::min(reach[i], s[i - 1].time - s[i - 2].time);
       continue;
     }
     Duration next = s[i + 1].time - s[i].time;

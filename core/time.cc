@@ -74,8 +74,11 @@ Result<TimePoint> ParseTime(std::string_view text) {
       ++pos;
       int oh = 0, om = 0;
       if (!ReadDigits(s, pos, 2, oh)) return BadTime(text, "the UTC offset must be +HH, +HHMM or +HH:MM");
-      if (pos < s.size() && s[pos] == ':') ++pos;
-      if (pos < s.size() && !ReadDigits(s, pos, 2, om)) return BadTime(text, "the UTC offset minutes must be two digits");
+      bool colon = pos < s.size() && s[pos] == ':';
+      if (colon) ++pos;
+      if ((colon || pos < s.size()) && !ReadDigits(s, pos, 2, om)) {
+        return BadTime(text, "the UTC offset minutes must be two digits");
+      }
       if (oh > 23 || om > 59) return BadTime(text, "UTC offset out of range");
       offset_s = (oh * 3600 + om * 60) * (c == '+' ? 1 : -1);
     }
@@ -113,7 +116,9 @@ Result<Duration> ParseDuration(std::string_view text, bool allow_zero) {
     if (pos == start) return bad("expected a number at '" + std::string(text.substr(start)) + "'");
     double v;
     try {
-      v = std::stod(std::string(text.substr(start, pos - start)));
+      size_t used = 0;
+      v = std::stod(std::string(text.substr(start, pos - start)), &used);
+      if (used != pos - start) return bad("not a number");
     } catch (...) {
       return bad("not a number");
     }

@@ -16,7 +16,9 @@ Result<double> ParsePowerW(std::string_view text) {
   if (pos == 0) return bad("expected a number");
   double v;
   try {
-    v = std::stod(std::string(text.substr(0, pos)));
+    size_t used = 0;
+    v = std::stod(std::string(text.substr(0, pos)), &used);
+    if (used != pos) return bad("not a number");
   } catch (...) {
     return bad("not a number");
   }

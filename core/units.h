@@ -15,9 +15,9 @@ Result<double> ParsePowerW(std::string_view text);
 
 // Formats watts as "900 W" or "1.2 kW".
 std::string FormatPower(double power_w);
-// Formats grams as "850 g", "12.3 kg" or "4.56 t" CO2eq (the unit is appended by the caller).
+// Formats grams as "850 g", "12.30 kg" or "4.560 t" (the caller adds "CO2eq").
 std::string FormatMass(double grams);
-// "%.*f" without trailing noise.
+// printf's "%.*f".
 std::string FormatNumber(double v, int decimals);
 
 // energy_kWh = power_W × seconds / 3.6e6
