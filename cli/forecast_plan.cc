@@ -82,7 +82,7 @@ Result<IntensitySeries> RecordedHistory(App& app, const std::string& zone, TimeP
 
 Result<ForecastPlan> PlanOnForecast(App& app, const std::string& model, const PlanRequest& q,
                                     const std::vector<RegionSeries>& actual_candidates, const RegionSeries& actual_home,
-                                    const Plan& perfect) {
+                                    const Plan& perfect, bool use_slack) {
   if (actual_home.series.step != kForecastStep) {
     return Status::InvalidArgument("--forecast: forecasts are hourly; plan with --step 1h");
   }
@@ -119,7 +119,18 @@ Result<ForecastPlan> PlanOnForecast(App& app, const std::string& model, const Pl
     candidates.push_back(std::move(f));
   }
   SUNWIND_ASSIGN_OR_RETURN(RegionSeries home, forecast(actual_home));
-  SUNWIND_ASSIGN_OR_RETURN(fp.plan, PlanJob(candidates, home, q));
+  PlanRequest slackened = q;
+  if (use_slack && !q.interruptible) {
+    // A later window must beat an earlier one by more than the forecast's
+    // measured error over the job: the worst region's MAE × PUE × energy.
+    double worst_g_per_kwh = 0;
+    for (const auto& f : fp.forecasts) {
+      if (!std::isnan(f.mae_g_per_kwh)) worst_g_per_kwh = std::max(worst_g_per_kwh, f.mae_g_per_kwh * f.region->pue);
+    }
+    slackened.slack_g = worst_g_per_kwh * q.power_w / 1000.0 * std::chrono::duration<double, std::ratio<3600>>(q.duration).count();
+  }
+  fp.slack_g = slackened.slack_g;
+  SUNWIND_ASSIGN_OR_RETURN(fp.plan, PlanJob(candidates, home, slackened));
 
   fp.plan_emissions_actual_g = EmissionsOn(fp.plan, actual_candidates, q);
   fp.perfect_knowledge_emissions_g = perfect.emissions_g;
@@ -142,6 +153,7 @@ Json ForecastPlanJson(const ForecastPlan& fp, const std::string& model) {
   j["plan_emissions_actual_g"] = JsonNumber(fp.plan_emissions_actual_g);
   j["perfect_knowledge_emissions_g"] = JsonNumber(fp.perfect_knowledge_emissions_g);
   j["run_now_actual_g"] = JsonNumber(fp.run_now_actual_g);
+  j["slack_g"] = JsonNumber(fp.slack_g);
   j["notes"] = fp.notes;
   return j;
 }

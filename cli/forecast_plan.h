@@ -36,6 +36,7 @@ struct ForecastPlan {
   double plan_emissions_actual_g = kNoValue;        // that plan, on what the grid did
   double perfect_knowledge_emissions_g = kNoValue;  // the plan made knowing it
   double run_now_actual_g = kNoValue;
+  double slack_g = 0;  // how much a later window had to win by (PlanRequest::slack_g)
   std::vector<std::string> notes;
 };
 
@@ -44,10 +45,12 @@ struct ForecastPlan {
 // plan on `actual_candidates` (the recorded series the plan would otherwise
 // use) beside `perfect`, the plan made on them. A region whose zone has no
 // recorded past keeps its yearly-average estimate, which needs no forecast.
+// With use_slack, a non-interruptible job takes the earliest window within
+// the forecast's measured error of the cheapest forecast window.
 // InvalidArgument unless the plan is on 1h slots starting on the hour.
 Result<ForecastPlan> PlanOnForecast(App& app, const std::string& model, const PlanRequest& request,
                                     const std::vector<RegionSeries>& actual_candidates, const RegionSeries& actual_home,
-                                    const Plan& perfect);
+                                    const Plan& perfect, bool use_slack);
 
 // The "forecast" object `plan --json` adds, and the lines the table adds.
 Json ForecastPlanJson(const ForecastPlan& fp, const std::string& model);

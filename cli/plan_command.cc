@@ -25,6 +25,7 @@ const std::vector<FlagSpec>& PlanFlags() {
         {"home-region", true, "where the job would run right now (default: the first of --regions)"},
         {"step", true, "slot length of the plan (default 1h)"},
         {"forecast", true, "plan on a forecast made at --at (a model, or auto), then score it on what the grid did"},
+        {"forecast-slack", false, "with --forecast: wait for a later window only if it wins by more than the forecast's error"},
         {"help", false, "show this help"},
     };
     s.insert(s.end(), own.begin(), own.end());
@@ -198,7 +199,7 @@ int PlanCommand(const Args& args, CommandContext& ctx) {
   if (auto model = flags->Get("forecast")) {
     // The plan above knew the grid's future; the one printed is made on the
     // forecast, and the perfect one is its yardstick.
-    auto fp = PlanOnForecast(**app, *model, q, candidates, *home_series, *plan);
+    auto fp = PlanOnForecast(**app, *model, q, candidates, *home_series, *plan, flags->Has("forecast-slack"));
     if (!fp.ok()) return fail(fp.status());
     if (flags->Has("json")) {
       Json j = PlanJson(fp->plan, q, (*app)->factor());

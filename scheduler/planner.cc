@@ -77,11 +77,10 @@ RunNow PlanRunNow(const RegionSeries& home, TimePoint at, Duration work, double 
 
 }  // namespace
 
-bool CheapestWindow(const std::vector<double>& c, size_t n_full, double frac, size_t max_start, size_t* start,
-                    double* cost) {
+std::vector<double> WindowCosts(const std::vector<double>& c, size_t n_full, double frac, size_t max_start) {
   const size_t T = c.size();
   const size_t span = n_full + (frac > 0 ? 1 : 0);
-  if (span == 0 || span > T) return false;
+  if (span == 0 || span > T) return {};
   // Prefix sums of finite costs and of unusable slots.
   std::vector<double> sum(T + 1, 0);
   std::vector<uint32_t> bad(T + 1, 0);
@@ -90,16 +89,25 @@ bool CheapestWindow(const std::vector<double>& c, size_t n_full, double frac, si
     sum[i + 1] = sum[i] + (unusable ? 0 : c[i]);
     bad[i + 1] = bad[i] + (unusable ? 1 : 0);
   }
-  bool found = false;
   const size_t last = std::min(max_start, T - span);
+  std::vector<double> w(last + 1);
   for (size_t s = 0; s <= last; ++s) {
-    if (bad[s + span] != bad[s]) continue;
-    double w = sum[s + n_full] - sum[s] + (frac > 0 ? frac * c[s + n_full] : 0);
+    w[s] = bad[s + span] != bad[s] ? kInf : sum[s + n_full] - sum[s] + (frac > 0 ? frac * c[s + n_full] : 0);
+  }
+  return w;
+}
+
+bool CheapestWindow(const std::vector<double>& c, size_t n_full, double frac, size_t max_start, size_t* start,
+                    double* cost) {
+  bool found = false;
+  std::vector<double> w = WindowCosts(c, n_full, frac, max_start);
+  for (size_t s = 0; s < w.size(); ++s) {
+    if (std::isinf(w[s])) continue;
     // Prefix sums round differently for equal windows: only a clearly cheaper
     // window displaces an earlier one, so ties go to the earliest start.
-    if (!found || w < *cost - 1e-9 * std::max(1.0, std::fabs(*cost))) {
+    if (!found || w[s] < *cost - 1e-9 * std::max(1.0, std::fabs(*cost))) {
       found = true;
-      *cost = w;
+      *cost = w[s];
       *start = s;
     }
   }
@@ -230,16 +238,27 @@ Result<Plan> PlanJob(const std::vector<RegionSeries>& candidates, const RegionSe
     const size_t n_full = static_cast<size_t>(q.duration / step);
     const double frac = static_cast<double>((q.duration % step).count()) / static_cast<double>(step.count());
     const size_t max_start = static_cast<size_t>((available - q.duration) / step);
+    std::vector<std::vector<double>> window_costs;
+    double min_cost = kInf;
+    for (const auto& rs : candidates) {
+      window_costs.push_back(WindowCosts(SlotCosts(rs, q.power_w), n_full, frac, max_start));
+      for (double w : window_costs.back()) min_cost = std::min(min_cost, w);
+    }
+    // The earliest window within the slack of the cheapest: a later start must
+    // win by more than the data's uncertainty (zero slack: the cheapest, ties
+    // to the earliest start, then the first region listed).
+    const double limit = min_cost + std::max(q.slack_g, 1e-9 * std::max(1.0, std::fabs(min_cost)));
     const RegionSeries* best = nullptr;
     size_t best_start = 0;
     double best_cost = kInf;
-    for (const auto& rs : candidates) {
-      size_t s;
-      double cost;
-      if (CheapestWindow(SlotCosts(rs, q.power_w), n_full, frac, max_start, &s, &cost) && cost < best_cost) {
-        best = &rs;
-        best_start = s;
-        best_cost = cost;
+    for (size_t s = 0; !std::isinf(min_cost) && s <= max_start && !best; ++s) {
+      for (size_t r = 0; r < candidates.size(); ++r) {
+        const auto& w = window_costs[r];
+        if (s < w.size() && w[s] <= limit && w[s] < best_cost) {
+          best = &candidates[r];
+          best_start = s;
+          best_cost = w[s];
+        }
       }
     }
     if (!best) {

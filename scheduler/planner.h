@@ -37,6 +37,11 @@ struct PlanRequest {
   // Interruptible only: each restart after a pause costs this much extra
   // running time at full power (reloading a checkpoint, warming caches).
   Duration resume_overhead{0};
+  // Non-interruptible only: how much (grams) a later window must beat an
+  // earlier one by to be chosen. Planning on a forecast, this is the
+  // forecast's measured error over the job, so sunwind does not wait for an
+  // advantage the forecast cannot tell from noise. 0: the cheapest window.
+  double slack_g = 0;
 };
 
 // A stretch of the plan in one region.
@@ -98,6 +103,11 @@ Result<Plan> PlanJob(const std::vector<RegionSeries>& candidates, const RegionSe
 // Exposed for tests and benchmarks.
 std::vector<size_t> CheapestSlots(const std::vector<double>& slot_cost, size_t k, size_t min_chunk,
                                   const std::vector<double>& restart_cost, double* total_cost);
+
+// Lower-level: the cost of the window starting at each slot s <= max_start:
+// n_full whole slots then a fraction `frac` of the next; +inf where a window
+// touches an unusable slot. Empty if no window fits.
+std::vector<double> WindowCosts(const std::vector<double>& slot_cost, size_t n_full, double frac, size_t max_start);
 
 // Lower-level: the start slot s <= max_start of the cheapest window of n_full
 // whole slots followed by a fraction `frac` of the next slot. Returns false

@@ -532,3 +532,39 @@ TEST_F(PlannerTest, RejectsRequestsThatCannotBePlanned) {
 
 }  // namespace
 }  // namespace sunwind
+
+namespace sunwind {
+namespace {
+
+TEST_F(PlannerTest, SlackTakesTheEarliestWindowWithinItOfTheCheapest) {
+  // Given 1h windows costing 300, 280, 250, 100 in A and 260 at t0+1h in B,
+  // we should take the cheapest (A at t0+3h) without slack; with 200 g of
+  // slack the earliest window costing at most 300, A at t0; with 170 g the
+  // earliest costing at most 270: at t0+1h both A (280) and B (260) start,
+  // and B is within the limit while A is not.
+  const Region* a = MakeRegion("test:a", "DE", 1.0);
+  const Region* b = MakeRegion("test:b", "FR", 1.0);
+  std::vector<RegionSeries> candidates = {{a, Hourly({300, 280, 250, 100})}, {b, Hourly({400, 260, 400, 400})}};
+  PlanRequest q = Request(hours(1), hours(4));
+  auto cheapest = PlanJob(candidates, candidates[0], q);
+  ASSERT_TRUE(cheapest.ok()) << cheapest.status().message();
+  EXPECT_EQ(a, cheapest->intervals[0].region);
+  EXPECT_EQ(t0_ + hours(3), cheapest->intervals[0].start);
+
+  q.slack_g = 200;
+  auto wide = PlanJob(candidates, candidates[0], q);
+  ASSERT_TRUE(wide.ok()) << wide.status().message();
+  EXPECT_EQ(a, wide->intervals[0].region);
+  EXPECT_EQ(t0_, wide->intervals[0].start);
+  EXPECT_NEAR(300.0, wide->emissions_g, kTol);
+
+  q.slack_g = 170;
+  auto narrow = PlanJob(candidates, candidates[0], q);
+  ASSERT_TRUE(narrow.ok()) << narrow.status().message();
+  EXPECT_EQ(b, narrow->intervals[0].region);
+  EXPECT_EQ(t0_ + hours(1), narrow->intervals[0].start);
+  EXPECT_NEAR(260.0, narrow->emissions_g, kTol);
+}
+
+}  // namespace
+}  // namespace sunwind
