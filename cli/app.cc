@@ -18,6 +18,7 @@ const std::vector<FlagSpec>& CommonDataFlags() {
       {"at", true, "\"now\" for this command, ISO 8601 (default: the real clock); times are UTC"},
       {"trace", true, "a CSV trace to use instead of bundled data for its zones (repeatable)"},
       {"trace-zone", true, "zone of --trace files that have no zone column"},
+      {"trace-column", true, "the column of --trace files that holds gCO2eq/kWh, if sunwind does not know its name"},
       {"emission-factor", true, "lifecycle (default, as Electricity Maps) or direct"},
       {"config", true, "a YAML config that adds or overrides regions ($SUNWIND_CONFIG)"},
       {"data-dir", true, "where the bundled data lives ($SUNWIND_DATA_DIR)"},
@@ -63,7 +64,8 @@ Result<std::unique_ptr<App>> App::Open(const Flags& flags, const Clock& clock) {
   SUNWIND_ASSIGN_OR_RETURN(app->traces_, TraceProvider::FromManifest(dir + "/traces/manifest.yaml"));
   std::string trace_zone = flags.GetOr("trace-zone", "");
   for (const auto& path : flags.GetList("trace")) {
-    SUNWIND_RETURN_IF_ERROR(app->traces_->AddUserTrace(path, trace_zone).WithContext("--trace"));
+    SUNWIND_RETURN_IF_ERROR(
+        app->traces_->AddUserTrace(path, trace_zone, flags.GetOr("trace-column", "")).WithContext("--trace"));
   }
   // A user's trace may name a grid we do not list (an on-prem site's own meter).
   for (const auto& z : app->traces_->Zones()) {

@@ -2,6 +2,7 @@
 // sunwind forecast eval: every model backtested on recorded data.
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <ostream>
 #include <set>
 
@@ -9,10 +10,11 @@
 #include "cli/commands.h"
 #include "cli/forecast_plan.h"
 #include "cli/output.h"
+#include "core/csv.h"
 #include "core/units.h"
 #include "forecast/backtest.h"
 #include "forecast/forecaster.h"
-#include "providers/trace_file.h"
+#include "forecast/published.h"
 
 namespace sunwind {
 namespace {
@@ -59,7 +61,8 @@ int Forecast(const Args& args, CommandContext& ctx) {
   if (!flags.ok()) return fail(flags.status());
   if (flags->Has("help")) {
     ctx.out << "usage: sunwind forecast --zone Z [--at T] [--horizon 48h] [--model " << ModelList() << "] [--json]\n"
-            << "       sunwind forecast eval [--trace FILE...] [--zone Z] [--from T --to T] [--horizons 24h,48h] [--json]\n\n"
+            << "       sunwind forecast eval [--trace FILE...] [--zone Z] [--from T --to T] [--horizons 24h,48h]\n"
+            << "                             [--published FILE [--published-zone Z]] [--json]\n\n"
             << "Forecasts the zone's hourly intensity from --at, knowing only its recorded past, with the\n"
             << "range 80 % of the model's errors fell in over the 28 days before --at.\n\n"
             << FlagsHelp(specs);
@@ -144,19 +147,6 @@ int Forecast(const Args& args, CommandContext& ctx) {
 }
 
 // The zones the --trace files hold, in the order first seen.
-Result<std::vector<std::string>> TraceZones(const Flags& flags) {
-  std::vector<std::string> zones;
-  TraceReadOptions options;
-  options.default_zone = flags.GetOr("trace-zone", "");
-  for (const auto& path : flags.GetList("trace")) {
-    SUNWIND_ASSIGN_OR_RETURN(auto traces, ReadTraceFile(path, options));
-    for (const auto& t : traces) {
-      if (std::find(zones.begin(), zones.end(), t.zone) == zones.end()) zones.push_back(t.zone);
-    }
-  }
-  return zones;
-}
-
 // The period a zone's data covers: the calendar years its traces record. A
 // shorter --trace file needs --from and --to.
 Result<std::pair<TimePoint, TimePoint>> DataPeriod(App& app, const std::string& zone) {
@@ -169,7 +159,9 @@ int Eval(const Args& args, CommandContext& ctx) {
   auto specs = With({{"zone", true, "zones to evaluate (default: every zone of the --trace files, else every bundled zone)"},
                      {"from", true, "first forecast origin (default: the start of the zone's data); one a day after it"},
                      {"to", true, "end of the scored data (default: the end of the zone's data)"},
-                     {"horizons", true, "forecast lengths scored, whole hours (default 24h,48h)"}});
+                     {"horizons", true, "forecast lengths scored, whole hours (default 24h,48h)"},
+                     {"published", true, "a provider's published forecasts to score beside the models (CSV or UK API JSON; repeatable)"},
+                     {"published-zone", true, "the zone whose recorded intensity --published forecasts are scored on"}});
   auto flags = Flags::Parse(args, specs);
   auto fail = [&](const Status& s) { return ReportError(ctx, "forecast eval", s); };
   if (!flags.ok()) return fail(flags.status());
@@ -203,10 +195,10 @@ int Eval(const Args& args, CommandContext& ctx) {
   if (!app.ok()) return fail(app.status());
 
   std::vector<std::string> zones = flags->GetList("zone");
-  if (zones.empty()) {
-    auto from_traces = TraceZones(*flags);
-    if (!from_traces.ok()) return fail(from_traces.status().WithContext("--trace"));
-    zones = from_traces->empty() ? (*app)->traces().Zones() : *from_traces;
+  const bool published_only = flags->Has("published") && zones.empty() && !flags->Has("trace");
+  if (zones.empty() && !published_only) {
+    auto from_traces = (*app)->traces().UserZones();
+    zones = from_traces.empty() ? (*app)->traces().Zones() : from_traces;
   }
   std::vector<std::unique_ptr<Forecaster>> owned;
   std::vector<const Forecaster*> models;
@@ -253,8 +245,52 @@ int Eval(const Args& args, CommandContext& ctx) {
     results.push_back(std::move(r));
   }
 
+  // A provider's own forecasts, scored on the same kind of data.
+  struct PublishedResult {
+    std::string zone, path;
+    size_t points;
+    std::vector<ForecastErrors> errors;
+  };
+  std::vector<PublishedResult> published;
+  for (const auto& path : flags->GetList("published")) {
+    auto text = ReadFile(path);
+    if (!text.ok()) return fail(text.status().WithContext("--published"));
+    auto points = ParsePublishedForecast(*text, path);
+    if (!points.ok()) return fail(points.status().WithContext("--published"));
+    std::string zone = flags->GetOr("published-zone", zones.size() == 1 ? zones[0] : "");
+    IntensitySeries actual;
+    bool need_actual = std::any_of(points->begin(), points->end(), [](const PublishedPoint& p) { return std::isnan(p.actual_g_per_kwh); });
+    if (need_actual && !points->empty()) {
+      if (zone.empty()) return fail(Status::InvalidArgument("--published-zone: required to score " + path + ", which carries no actuals"));
+      // The actuals on the forecasts' own resolution: their closest spacing.
+      std::vector<TimePoint> times;
+      for (const auto& p : *points) times.push_back(p.time);
+      std::sort(times.begin(), times.end());
+      times.erase(std::unique(times.begin(), times.end()), times.end());
+      Duration step = kForecastStep;
+      for (size_t i = 1; i < times.size(); ++i) step = std::min(step, times[i] - times[i - 1]);
+      IntensityQuery q{zone, times.front(), times.back() + step, step, (*app)->factor()};
+      auto series = (*app)->traces().Intensity(q);
+      if (!series.ok()) return fail(series.status().WithContext("--published-zone"));
+      actual = std::move(series).value();
+    }
+    std::string name = std::filesystem::path(path).filename().string();
+    published.push_back({zone.empty() ? "-" : zone, path, points->size(), ScorePublished(*points, actual, horizons, "published:" + name)});
+  }
+
   if (flags->Has("json")) {
     Json arr = Json::array();
+    for (const auto& p : published) {
+      for (const auto& e : p.errors) {
+        arr.push_back({{"zone", p.zone},
+                       {"model", e.model},
+                       {"horizon_h", e.horizon_h > 0 ? Json(e.horizon_h) : Json(nullptr)},
+                       {"mape_pct", JsonNumber(e.mape_pct)},
+                       {"mae_g_per_kwh", JsonNumber(e.mae_g_per_kwh)},
+                       {"bias_g_per_kwh", JsonNumber(e.bias_g_per_kwh)},
+                       {"n", e.n}});
+      }
+    }
     for (const auto& r : results) {
       for (const auto& e : r.errors) {
         arr.push_back({{"zone", r.zone},
@@ -286,6 +322,19 @@ int Eval(const Args& args, CommandContext& ctx) {
       if (pick.ok()) ctx.out << "auto at " << h << " h: " << pick->model << " (least MAE)\n";
     }
     ctx.out << "\n";
+  }
+  for (const auto& p : published) {
+    ctx.out << "Published forecasts " << p.path << " (" << p.points << " points), scored on "
+            << (p.zone == "-" ? std::string("the actuals the file carries") : "zone " + p.zone + "'s recorded intensity")
+            << ":\n\n";
+    Table t({"LEAD", "MODEL", "MAPE %", "MAE g/kWh", "BIAS g/kWh", "N"});
+    for (const auto& e : p.errors) {
+      t.Add({e.horizon_h > 0 ? "<= " + std::to_string(e.horizon_h) + " h" : "unknown", e.model,
+             std::isnan(e.mape_pct) ? "-" : FormatNumber(e.mape_pct, 2),
+             std::isnan(e.mae_g_per_kwh) ? "-" : FormatNumber(e.mae_g_per_kwh, 2),
+             std::isnan(e.bias_g_per_kwh) ? "-" : FormatNumber(e.bias_g_per_kwh, 2), std::to_string(e.n)});
+    }
+    ctx.out << t.Render() << "\n";
   }
   ctx.out << "MAPE leaves out actuals below " << FormatNumber(kMapeFloorGPerKwh, 0)
           << " g/kWh; bias is forecast - actual.\n";

@@ -90,40 +90,47 @@ Result<Backtest> RunBacktest(const std::vector<const Forecaster*>& models, const
   return bt;
 }
 
+void ErrorAccumulator::Add(double forecast, double actual) {
+  double err = forecast - actual;
+  abs_sum_ += std::abs(err);
+  signed_sum_ += err;
+  ++n_;
+  if (actual >= kMapeFloorGPerKwh) {
+    pct_sum_ += std::abs(err) / actual;
+    ++n_mape_;
+  }
+}
+
+ForecastErrors ErrorAccumulator::Finish(const std::string& model, int horizon_h) const {
+  ForecastErrors e;
+  e.model = model;
+  e.horizon_h = horizon_h;
+  e.n = n_;
+  e.n_mape = n_mape_;
+  if (n_ > 0) {
+    e.mae_g_per_kwh = abs_sum_ / static_cast<double>(n_);
+    e.bias_g_per_kwh = signed_sum_ / static_cast<double>(n_);
+  }
+  if (n_mape_ > 0) e.mape_pct = 100.0 * pct_sum_ / static_cast<double>(n_mape_);
+  return e;
+}
+
 std::vector<ForecastErrors> Summarize(const Backtest& bt, const std::vector<int>& horizons_h) {
   std::vector<ForecastErrors> out;
   const size_t max_h = static_cast<size_t>(bt.max_horizon_h);
   for (size_t m = 0; m < bt.models.size(); ++m) {
     for (int h : horizons_h) {
-      ForecastErrors e;
-      e.model = bt.models[m];
-      e.horizon_h = h;
-      if (h > bt.max_horizon_h) {  // not measured
-        out.push_back(e);
-        continue;
-      }
-      double abs_sum = 0, signed_sum = 0, pct_sum = 0;
-      for (size_t o = 0; o < bt.origins.size(); ++o) {
-        if (bt.origins[o] + kForecastStep * h > bt.to) continue;  // the whole horizon must be over
-        for (size_t i = 0; i < static_cast<size_t>(h); ++i) {
-          double actual = bt.actual_g_per_kwh[o * max_h + i];
-          if (std::isnan(actual)) continue;
-          double err = bt.forecast_g_per_kwh[m][o * max_h + i] - actual;
-          abs_sum += std::abs(err);
-          signed_sum += err;
-          ++e.n;
-          if (actual >= kMapeFloorGPerKwh) {
-            pct_sum += std::abs(err) / actual;
-            ++e.n_mape;
+      ErrorAccumulator acc;
+      if (h <= bt.max_horizon_h) {  // else not measured
+        for (size_t o = 0; o < bt.origins.size(); ++o) {
+          if (bt.origins[o] + kForecastStep * h > bt.to) continue;  // the whole horizon must be over
+          for (size_t i = 0; i < static_cast<size_t>(h); ++i) {
+            double actual = bt.actual_g_per_kwh[o * max_h + i];
+            if (!std::isnan(actual)) acc.Add(bt.forecast_g_per_kwh[m][o * max_h + i], actual);
           }
         }
       }
-      if (e.n > 0) {
-        e.mae_g_per_kwh = abs_sum / static_cast<double>(e.n);
-        e.bias_g_per_kwh = signed_sum / static_cast<double>(e.n);
-      }
-      if (e.n_mape > 0) e.mape_pct = 100.0 * pct_sum / static_cast<double>(e.n_mape);
-      out.push_back(e);
+      out.push_back(acc.Finish(bt.models[m], h));
     }
   }
   return out;

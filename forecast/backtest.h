@@ -64,6 +64,17 @@ struct ForecastErrors {
   long n_mape = 0;                   // points MAPE counts (actual >= the floor)
 };
 
+// Adds up (forecast, actual) pairs into the measures above.
+class ErrorAccumulator {
+ public:
+  void Add(double forecast_g_per_kwh, double actual_g_per_kwh);
+  ForecastErrors Finish(const std::string& model, int horizon_h) const;
+
+ private:
+  double abs_sum_ = 0, signed_sum_ = 0, pct_sum_ = 0;
+  long n_ = 0, n_mape_ = 0;
+};
+
 // Per model, per horizon of options.horizons_h (models outer, horizons inner).
 std::vector<ForecastErrors> Summarize(const Backtest& backtest, const std::vector<int>& horizons_h);
 

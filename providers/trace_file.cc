@@ -79,6 +79,15 @@ Result<std::vector<ZoneTrace>> ParseTraceCsv(const std::string& text, const std:
   if (time_col < 0) {
     return Status::InvalidArgument(origin + ":1: no time column (expected 'datetime' or 'Datetime (UTC)')");
   }
+  if (!options.value_column.empty()) {
+    // The user named the intensity column (vessim's WattTime extract names it
+    // after the region): take it as gCO2eq/kWh, whatever the format.
+    simple_col = FindColumn(header, {options.value_column.c_str()});
+    if (simple_col < 0) {
+      return Status::InvalidArgument(origin + ":1: no column '" + options.value_column + "' (--trace-column)");
+    }
+    em_format = false;
+  }
   if (!em_format && simple_col < 0) {
     return Status::InvalidArgument(origin + ":1: no intensity column (expected 'carbon_intensity' in gCO2eq/kWh, "
                                    "or an Electricity Maps export)");

@@ -3,7 +3,8 @@
 // Two formats are understood, told apart by the header:
 //  - simple: a time column (datetime, time or timestamp) and an intensity
 //    column (carbon_intensity, "Carbon Intensity", intensity) in gCO2eq/kWh,
-//    with an optional zone column. Times are ISO 8601; naive ones are UTC.
+//    with an optional zone column (or the column the user names). Times are
+//    ISO 8601; naive ones are UTC.
 //  - the Electricity Maps export: "Datetime (UTC)", "Zone Id",
 //    "Carbon Intensity gCO₂eq/kWh (direct)", "... (LCA)", ... (one file may
 //    hold several zones).
@@ -34,6 +35,9 @@ struct ZoneTrace {
 struct TraceReadOptions {
   // Zone for rows of a file without a zone column (--trace-zone).
   std::string default_zone;
+  // The column that holds gCO2eq/kWh, when its name is not one sunwind knows
+  // (--trace-column).
+  std::string value_column;
 };
 
 // Parses CSV text. Rows with an empty intensity are skipped (they become gaps);

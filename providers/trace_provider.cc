@@ -107,9 +107,11 @@ Result<std::unique_ptr<TraceProvider>> TraceProvider::FromManifest(const std::st
   return provider;
 }
 
-Status TraceProvider::AddUserTrace(const std::string& path, const std::string& default_zone) {
+Status TraceProvider::AddUserTrace(const std::string& path, const std::string& default_zone,
+                                   const std::string& value_column) {
   TraceReadOptions options;
   options.default_zone = default_zone;
+  options.value_column = value_column;
   SUNWIND_ASSIGN_OR_RETURN(std::vector<ZoneTrace> traces, ReadTraceFile(path, options));
   for (auto& zt : traces) {
     auto src = std::make_unique<TraceSource>();
@@ -187,6 +189,12 @@ std::vector<std::string> TraceProvider::Zones() const {
   for (const auto& b : bundled_) zones.insert(b.zone);
   for (const auto& [z, _] : user_sources_) zones.insert(z);
   return {zones.begin(), zones.end()};
+}
+
+std::vector<std::string> TraceProvider::UserZones() const {
+  std::vector<std::string> zones;
+  for (const auto& [z, _] : user_sources_) zones.push_back(z);
+  return zones;
 }
 
 Result<IntensitySeries> TraceProvider::Intensity(const IntensityQuery& q) {

@@ -50,14 +50,17 @@ class TraceProvider final : public IntensityProvider {
 
   // Adds a user's trace file (--trace). For every zone it holds, it replaces
   // the bundled traces of that zone. default_zone serves files without a zone
-  // column (--trace-zone).
-  Status AddUserTrace(const std::string& path, const std::string& default_zone);
+  // column (--trace-zone); value_column names the intensity column when
+  // its name is not one sunwind knows (--trace-column).
+  Status AddUserTrace(const std::string& path, const std::string& default_zone, const std::string& value_column = "");
 
   std::string Name() const override { return "trace"; }
   Result<IntensitySeries> Intensity(const IntensityQuery& query) override;
 
   // Zones with a trace (bundled or user), for listings.
   std::vector<std::string> Zones() const;
+  // Zones of the user's --trace files only.
+  std::vector<std::string> UserZones() const;
   // Calendar years of the zone that its traces cover for at least half the year.
   std::set<int> YearsWithData(const std::string& zone, EmissionFactor factor);
 

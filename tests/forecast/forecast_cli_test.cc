@@ -193,4 +193,19 @@ TEST(ForecastCliTest, BadRequestsSayWhatIsWrong) {
   EXPECT_EQ("sunwind forecast eval: error: --horizons: 90m is not a whole number of hours\n", bad_horizon.err);
 }
 
+TEST(ForecastCliTest, EvalScoresAPublishedForecastBesideTheModels) {
+  // Given the real UK pt24h answer, which carries forecast and actual for 48
+  // half-hours but not when the forecasts were made, we should print one row
+  // for it with horizon_h null and n 48.
+  auto r = Sunwind("forecast eval --published " + std::string(SUNWIND_SOURCE_DIR) +
+                   "/tests/fixtures/forecasts/uk_national_pt24h_2023-03-14T1201Z.json --json");
+  ASSERT_EQ(0, r.exit_code) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(1u, j.size());
+  EXPECT_EQ("published:uk_national_pt24h_2023-03-14T1201Z.json", j[0]["model"]);
+  EXPECT_TRUE(j[0]["horizon_h"].is_null());
+  EXPECT_EQ(48, j[0]["n"]);
+  EXPECT_GT(j[0]["mae_g_per_kwh"].get<double>(), 0.0);
+}
+
 }  // namespace
