@@ -93,6 +93,20 @@ Result<std::unique_ptr<App>> App::Open(const Flags& flags, const Clock& clock) {
     }
   }
   app->chain_ = std::make_unique<ChainProvider>(std::vector<IntensityProvider*>{app->traces_.get(), app->averages_.get()});
+
+  // Live providers, when the config (or the environment) names any, go in
+  // front as the config's chain says; otherwise the offline chain above.
+  SUNWIND_ASSIGN_OR_RETURN(ProvidersConfig providers, LoadProvidersConfig(config, ProcessEnv()));
+  if (providers.AnyLive()) {
+    SUNWIND_ASSIGN_OR_RETURN(app->live_, LiveProviders::Build(providers, clock));
+    std::vector<IntensityProvider*> order;
+    for (const auto& name : providers.chain) {
+      if (name == "trace") order.push_back(app->traces_.get());
+      else if (name == "static") order.push_back(app->averages_.get());
+      else if (auto* p = app->live_->Find(name)) order.push_back(p);
+    }
+    app->fallback_ = std::make_unique<FallbackProvider>(std::move(order));
+  }
   return app;
 }
 
@@ -108,7 +122,7 @@ Result<std::vector<const Region*>> App::ResolveRegions(const std::vector<std::st
 
 Result<RegionSeries> App::Fetch(const Region* region, TimePoint from, TimePoint to, Duration step) {
   IntensityQuery q{region->zone, from, to, step, factor_};
-  auto s = chain_->Intensity(q);
+  auto s = intensity().Intensity(q);
   if (!s.ok()) return s.status().WithContext(region->id);
   return RegionSeries{region, std::move(s).value()};
 }

@@ -9,7 +9,9 @@
 
 #include "cli/flags.h"
 #include "core/time.h"
+#include "providers/fallback_provider.h"
 #include "providers/intensity_provider.h"
+#include "providers/provider_config.h"
 #include "providers/static_provider.h"
 #include "providers/trace_provider.h"
 #include "regions/catalogue.h"
@@ -41,6 +43,17 @@ class App {
   // The region's grid intensity on the grid [from, to) at step.
   Result<RegionSeries> Fetch(const Region* region, TimePoint from, TimePoint to, Duration step);
 
+  // Live providers from the config's `providers:` section (or the
+  // environment); null when none is configured and sunwind stays offline.
+  LiveProviders* live() { return live_.get(); }
+  // What answers intensity questions: the configured chain with the live
+  // providers in front, else trace then yearly average.
+  IntensityProvider& intensity() { return fallback_ ? static_cast<IntensityProvider&>(*fallback_) : *chain_; }
+  // The failures behind the last answer of a configured chain.
+  std::vector<std::string> fallback_failures() const {
+    return fallback_ ? fallback_->failures() : std::vector<std::string>{};
+  }
+
  private:
   std::string data_dir_;
   ZoneTable zones_;
@@ -48,6 +61,8 @@ class App {
   std::unique_ptr<TraceProvider> traces_;
   std::unique_ptr<StaticProvider> averages_;
   std::unique_ptr<ChainProvider> chain_;
+  std::unique_ptr<LiveProviders> live_;
+  std::unique_ptr<FallbackProvider> fallback_;
   EmissionFactor factor_ = EmissionFactor::kLifecycle;
   TimePoint at_{};
   bool at_from_clock_ = true;

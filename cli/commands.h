@@ -26,6 +26,7 @@ int RegionsCommand(const Args& args, CommandContext& ctx);
 int PlanCommand(const Args& args, CommandContext& ctx);
 int ZonesCommand(const Args& args, CommandContext& ctx);
 int ForecastCommand(const Args& args, CommandContext& ctx);
+int IntensityCommand(const Args& args, CommandContext& ctx);
 
 // One place maps status codes to exit codes.
 int ExitCodeFor(const Status& status);

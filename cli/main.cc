@@ -18,6 +18,7 @@ const Tool kTools[] = {
     {"regions", "list the region catalogue, or rank regions by effective carbon intensity", sunwind::RegionsCommand},
     {"plan", "find the cleanest region and time window for a job before its deadline", sunwind::PlanCommand},
     {"zones", "list the grid zones and which have bundled hourly traces", sunwind::ZonesCommand},
+    {"intensity", "the grid's carbon intensity now (with the power breakdown) or over a range, with its source", sunwind::IntensityCommand},
     {"forecast", "forecast a zone's intensity with its error band, or backtest the models (eval)", sunwind::ForecastCommand},
 };
 
