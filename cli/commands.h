@@ -27,6 +27,7 @@ int PlanCommand(const Args& args, CommandContext& ctx);
 int ZonesCommand(const Args& args, CommandContext& ctx);
 int ForecastCommand(const Args& args, CommandContext& ctx);
 int IntensityCommand(const Args& args, CommandContext& ctx);
+int SimulateCommand(const Args& args, CommandContext& ctx);
 
 // One place maps status codes to exit codes.
 int ExitCodeFor(const Status& status);

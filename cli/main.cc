@@ -20,6 +20,7 @@ const Tool kTools[] = {
     {"zones", "list the grid zones and which have bundled hourly traces", sunwind::ZonesCommand},
     {"intensity", "the grid's carbon intensity now (with the power breakdown) or over a range, with its source", sunwind::IntensityCommand},
     {"forecast", "forecast a zone's intensity with its error band, or backtest the models (eval)", sunwind::ForecastCommand},
+    {"simulate", "replay a workload under each scheduling policy on recorded grid data", sunwind::SimulateCommand},
 };
 
 int Usage(std::ostream& out, int code) {
