@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <mutex>
 
 #include "providers/http_transport.h"
@@ -22,6 +23,25 @@ std::optional<std::string> HttpResponse::Header(const std::string& name) const {
 }
 
 std::string SunwindUserAgent() { return std::string("sunwind/") + SUNWIND_VERSION; }
+
+std::string UrlEncode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string WithoutTrailingSlash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
 
 std::string UrlOrigin(const std::string& url) {
   size_t scheme = url.find("://");

@@ -7,22 +7,17 @@
 #include <cstdio>
 #include <map>
 
+#include "providers/answer_json.h"
+
 namespace sunwind {
 namespace {
 
 using Json = nlohmann::ordered_json;
 constexpr const char* kProvider = "Electricity Maps";
 
-Status Malformed(const std::string& what) { return Status::Unavailable(std::string(kProvider) + ": malformed answer: " + what); }
+Status Malformed(const std::string& what) { return MalformedAnswer(kProvider, what); }
 
-Result<Json> ParseJson(const std::string& body) {
-  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    return Malformed(body.empty() ? "empty body" : "not valid JSON (" + std::to_string(body.size()) + " bytes, cut short or corrupt)");
-  }
-  if (!j.is_object()) return Malformed("expected a JSON object");
-  return j;
-}
+Result<Json> ParseJson(const std::string& body) { return ParseAnswerObject(kProvider, body); }
 
 Result<std::optional<double>> OptNumber(const Json& j, const char* field, bool required) {
   auto it = j.find(field);
@@ -106,19 +101,6 @@ Result<std::vector<EmPowerEntry>> Breakdown(const Json& j, const char* field) {
   return out;
 }
 
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 std::string FormatCoord(double v) {
   char buf[32];

@@ -72,6 +72,12 @@ std::unique_ptr<HttpTransport> MakeCurlTransport(const CurlTransportOptions& opt
 // "sunwind/0.1.0".
 std::string SunwindUserAgent();
 
+// Percent-encodes everything but RFC 3986's unreserved characters, for query
+// values.
+std::string UrlEncode(const std::string& s);
+// A configured base URL without its trailing slashes, ready for "/path".
+std::string WithoutTrailingSlash(std::string url);
+
 // "https://api.example.com:8443" from a URL, for messages that must not carry
 // a path or query (which could hold secrets).
 std::string UrlOrigin(const std::string& url);

@@ -5,20 +5,17 @@
 #include <algorithm>
 #include <cmath>
 
+#include "providers/answer_json.h"
+
 namespace sunwind {
 namespace {
 
 using Json = nlohmann::ordered_json;
 constexpr const char* kProvider = "UK Carbon Intensity API";
 
-Status Malformed(const std::string& what) { return Status::Unavailable(std::string(kProvider) + ": malformed answer: " + what); }
+Status Malformed(const std::string& what) { return MalformedAnswer(kProvider, what); }
 
-Result<Json> ParseObject(const std::string& body) {
-  Json j = Json::parse(body, nullptr, false);
-  if (j.is_discarded()) return Malformed(body.empty() ? "empty body" : "not valid JSON");
-  if (!j.is_object()) return Malformed("expected a JSON object");
-  return j;
-}
+Result<Json> ParseObject(const std::string& body) { return ParseAnswerObject(kProvider, body); }
 
 Result<std::optional<double>> Number(const Json& j, const char* field) {
   auto it = j.find(field);

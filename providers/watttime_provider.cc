@@ -6,20 +6,17 @@
 #include <cmath>
 #include <cstdio>
 
+#include "providers/answer_json.h"
+
 namespace sunwind {
 namespace {
 
 using Json = nlohmann::ordered_json;
 constexpr const char* kProvider = "WattTime";
 
-Status Malformed(const std::string& what) { return Status::Unavailable(std::string(kProvider) + ": malformed answer: " + what); }
+Status Malformed(const std::string& what) { return MalformedAnswer(kProvider, what); }
 
-Result<Json> ParseObject(const std::string& body) {
-  Json j = Json::parse(body, nullptr, false);
-  if (j.is_discarded()) return Malformed(body.empty() ? "empty body" : "not valid JSON");
-  if (!j.is_object()) return Malformed("expected a JSON object");
-  return j;
-}
+Result<Json> ParseObject(const std::string& body) { return ParseAnswerObject(kProvider, body); }
 
 std::string Str(const Json& j, const char* f) {
   auto it = j.find(f);
@@ -57,24 +54,7 @@ Status Meta(const Json& j, WtSignal* s) {
   return Status::Ok();
 }
 
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
-std::string Base(std::string b) {
-  while (!b.empty() && b.back() == '/') b.pop_back();
-  return b;
-}
 
 }  // namespace
 
@@ -134,7 +114,7 @@ Status WattTimeClient::Login() {
     return Status(StatusCode::kUnauthenticated, std::string(kProvider) + ": no credentials; set " + options_.credentials_origin);
   }
   HttpRequest req;
-  req.url = Base(options_.base_url) + "/login";
+  req.url = WithoutTrailingSlash(options_.base_url) + "/login";
   req.timeout = options_.timeout;
   req.basic_auth = std::make_pair(options_.username, options_.password);
   ++logins_;
@@ -163,7 +143,7 @@ Result<Fetched<WtSignal>> WattTimeClient::GetSignal(const std::string& path_quer
   for (int attempt = 0;; ++attempt) {
     SUNWIND_RETURN_IF_ERROR(EnsureToken());
     HttpRequest req;
-    req.url = Base(options_.base_url) + path_query;
+    req.url = WithoutTrailingSlash(options_.base_url) + path_query;
     req.timeout = options_.timeout;
     req.headers = {{"Accept", "application/json"}, {"Authorization", "Bearer " + token_}};
     WtSignal parsed;
@@ -205,7 +185,7 @@ Result<WtRegion> WattTimeClient::RegionFromLoc(double lat, double lon) {
   for (int attempt = 0;; ++attempt) {
     SUNWIND_RETURN_IF_ERROR(EnsureToken());
     HttpRequest req;
-    req.url = Base(options_.base_url) + "/v3/region-from-loc" + q;
+    req.url = WithoutTrailingSlash(options_.base_url) + "/v3/region-from-loc" + q;
     req.timeout = options_.timeout;
     req.headers = {{"Accept", "application/json"}, {"Authorization", "Bearer " + token_}};
     auto r = http_.Send(req);
