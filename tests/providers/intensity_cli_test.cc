@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/time.h"
+#include "tests/support/cli_runner.h"
 #include "tests/providers/live_test_support.h"
 
 namespace sunwind {
@@ -21,18 +22,11 @@ namespace {
 using namespace sunwind::testing;  // NOLINT
 using Json = nlohmann::json;
 
-struct RunResult {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
 class IntensityCliTest : public ::testing::Test {
  protected:
   // Runs the binary with the live provider pointed at our server, a key, and
   // a cache in our temp dir; env_extra is prepended as VAR=value words.
   RunResult Run(const std::string& args, const std::string& env_extra = "", bool default_env = true) {
-    std::string err_path = dir_.File("stderr.txt");
     // env: the -u options first, then the assignments.
     std::string env = "env -u http_proxy -u all_proxy -u ALL_PROXY -u SUNWIND_CONFIG ";
     if (default_env) {
@@ -40,16 +34,8 @@ class IntensityCliTest : public ::testing::Test {
     } else {
       env = "env -u http_proxy -u all_proxy -u ALL_PROXY -u SUNWIND_CONFIG -u ELECTRICITYMAPS_API_KEY -u SUNWIND_ELECTRICITYMAPS_URL ";
     }
-    env += "XDG_CACHE_HOME=" + dir_.File("cache") + " ";
-    std::string cmd = env + env_extra + " " + SUNWIND_BINARY + " " + args + " 2>" + err_path;
-    RunResult r;
-    FILE* pipe = popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-    int status = pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.err = ReadFileText(err_path);
+    env += "XDG_CACHE_HOME=" + dir_.File("cache") + " " + env_extra;
+    RunResult r = Sunwind(args, env);
     EXPECT_EQ(r.out.find(kSecretKey), std::string::npos) << "the key leaked to stdout";
     EXPECT_EQ(r.err.find(kSecretKey), std::string::npos) << "the key leaked to stderr";
     return r;

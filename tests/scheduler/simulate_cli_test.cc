@@ -12,36 +12,16 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/cli_runner.h"
+
 namespace {
 
-struct RunResult {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
+using sunwind::testing::RunResult;
+using sunwind::testing::Sunwind;
 
 std::string TempPath(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("sunwind_simulate_test_" + std::to_string(::getpid()) + "_" + name))
       .string();
-}
-
-RunResult Sunwind(const std::string& args) {
-  static int counter = 0;
-  const std::string err_path = TempPath(std::to_string(counter++) + ".err");
-  const std::string cmd = std::string(SUNWIND_BINARY) + " " + args + " 2>" + err_path;
-  RunResult r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_path);
-  std::stringstream ss;
-  ss << err.rdbuf();
-  r.err = ss.str();
-  std::filesystem::remove(err_path);
-  return r;
 }
 
 std::string Example(const std::string& name) {

@@ -23,13 +23,14 @@ struct RunResult {
   std::string err;  // stderr
 };
 
-// Runs `sunwind <args>` through the shell; the caller quotes args.
-inline RunResult Sunwind(const std::string& args) {
+// Runs `sunwind <args>` through the shell; the caller quotes args. `env`
+// prefixes the command, e.g. "env -u SUNWIND_CONFIG KEY=value".
+inline RunResult Sunwind(const std::string& args, const std::string& env = "") {
   static int counter = 0;
   std::string err_path = (std::filesystem::temp_directory_path() /
                           ("sunwind_cli_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".err"))
                              .string();
-  std::string cmd = std::string(SUNWIND_BINARY) + " " + args + " 2>" + err_path;
+  std::string cmd = env + (env.empty() ? "" : " ") + SUNWIND_BINARY + " " + args + " 2>" + err_path;
   RunResult r;
   FILE* pipe = popen(cmd.c_str(), "r");
   std::array<char, 4096> buf;
