@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default (bundled real grid traces, no network,
-# no account): rank four European regions, then plan a 6-hour training job
-# across three regions before its deadline, at once and interruptibly.
+# no account): rank four European regions, plan a 6-hour training job
+# across three regions before its deadline (at once and interruptibly), and
+# replay a month of training jobs under every scheduling policy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --target sunwind >/dev/null
@@ -18,3 +19,6 @@ echo
 echo "== The same job when it may pause and resume, in chunks of at least 2h, staying in Europe =="
 $sw plan --regions aws:eu-central-1,aws:eu-west-2 --duration 6h \
          --deadline 2022-06-03T00:00Z --at 2022-06-01T08:00Z --power 1.2kW --interruptible --min-chunk 2h
+echo
+echo "== A month of ML training jobs (Let's Wait Awhile scenario) under every policy, January 2020 =="
+$sw simulate --workload examples/workloads/ml-training.yaml --from 2020-01-01 --to 2020-02-01
