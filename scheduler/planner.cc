@@ -120,20 +120,29 @@ std::vector<size_t> CheapestSlots(const std::vector<double>& c, size_t k, size_t
   if (k == 0 || k > T) return {};
   bool any_restart_cost = std::any_of(restart_cost.begin(), restart_cost.end(), [](double x) { return x != 0; });
   if (min_chunk <= 1 && !any_restart_cost) {
-    // k-smallest selection; ties go to the earlier slot.
-    std::vector<std::pair<double, size_t>> usable;
-    for (size_t i = 0; i < T; ++i) {
-      if (!std::isinf(c[i])) usable.push_back({c[i], i});
+    // k-smallest selection: the k-th smallest cost by nth_element on a copy,
+    // then one pass in slot order; ties go to the earlier slot.
+    std::vector<double> usable;
+    usable.reserve(T);
+    for (double x : c) {
+      if (!std::isinf(x)) usable.push_back(x);
     }
     if (usable.size() < k) return {};
-    std::nth_element(usable.begin(), usable.begin() + (k - 1), usable.end());
+    std::nth_element(usable.begin(), usable.begin() + static_cast<long>(k - 1), usable.end());
+    const double threshold = usable[k - 1];
+    size_t below = 0;
+    for (double x : usable) below += x < threshold;
+    size_t at_threshold = k - below;  // how many slots costing exactly the threshold to take
     std::vector<size_t> chosen;
+    chosen.reserve(k);
     double total = 0;
-    for (size_t i = 0; i < k; ++i) {
-      chosen.push_back(usable[i].second);
-      total += usable[i].first;
+    for (size_t i = 0; i < T; ++i) {
+      if (c[i] < threshold || (c[i] == threshold && at_threshold > 0)) {
+        if (c[i] == threshold) --at_threshold;
+        chosen.push_back(i);
+        total += c[i];
+      }
     }
-    std::sort(chosen.begin(), chosen.end());
     *total_cost = total;
     return chosen;
   }
@@ -293,23 +302,51 @@ Result<Plan> PlanJob(const std::vector<RegionSeries>& candidates, const RegionSe
     const size_t min_chunk = q.min_chunk.count() > 0
                                  ? static_cast<size_t>((q.min_chunk + step - Duration{1}) / step)
                                  : 1;
+    // The k cheapest slots of a region, ignoring chunks and restarts, bound
+    // its exact cost from below; regions are solved exactly in the order of
+    // that bound and skipped once it reaches the best cost found, which on
+    // real grids (tens to hundreds of g/kWh apart) spares most of them.
+    struct Candidate {
+      size_t index;
+      std::vector<double> cost;
+      double lower_bound;
+      std::vector<size_t> k_cheapest;  // the bound's own slots
+    };
+    std::vector<Candidate> order;
+    const std::vector<double> no_restart(usable_slots, 0);
+    for (size_t r = 0; r < candidates.size(); ++r) {
+      std::vector<double> cost = SlotCosts(candidates[r], q.power_w);
+      cost.resize(usable_slots, kInf);  // a partial last cell cannot hold a whole slot; missing data is unusable
+      double bound = kInf;
+      std::vector<size_t> cheapest = CheapestSlots(cost, k, 1, no_restart, &bound);
+      if (cheapest.empty()) continue;  // not k usable slots
+      order.push_back({r, std::move(cost), bound, std::move(cheapest)});
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [](const Candidate& a, const Candidate& b) { return a.lower_bound < b.lower_bound; });
     const RegionSeries* best = nullptr;
+    size_t best_index = 0;
     std::vector<size_t> best_slots;
     double best_cost = kInf;
-    for (const auto& rs : candidates) {
-      std::vector<double> cost = SlotCosts(rs, q.power_w);
-      cost.resize(usable_slots, kInf);  // a partial last cell cannot hold a whole slot; missing data is unusable
+    for (const Candidate& c : order) {
+      const double tie = best ? 1e-9 * std::max(1.0, std::fabs(best_cost)) : 0;
+      if (best && c.lower_bound > best_cost + tie) break;  // sorted: no later region can win
       std::vector<double> restart(usable_slots, 0);
       if (q.resume_overhead.count() > 0) {
         for (size_t i = 0; i < usable_slots; ++i) {
-          restart[i] = cost[i] / Hours(step) * Hours(q.resume_overhead);
+          restart[i] = c.cost[i] / Hours(step) * Hours(q.resume_overhead);
           if (std::isinf(restart[i])) restart[i] = 0;  // the slot itself is unusable anyway
         }
       }
-      double total;
-      std::vector<size_t> slots = CheapestSlots(cost, k, min_chunk, restart, &total);
-      if (!slots.empty() && total < best_cost) {
-        best = &rs;
+      // Without chunks or restarts to honour, the bound is the answer.
+      const bool unconstrained = min_chunk <= 1 && q.resume_overhead.count() == 0;
+      double total = c.lower_bound;
+      std::vector<size_t> slots = unconstrained ? c.k_cheapest : CheapestSlots(c.cost, k, min_chunk, restart, &total);
+      if (slots.empty()) continue;
+      // Ties go to the region listed first, whatever order they were solved in.
+      if (!best || total < best_cost - tie || (total <= best_cost + tie && c.index < best_index)) {
+        best = &candidates[c.index];
+        best_index = c.index;
         best_slots = std::move(slots);
         best_cost = total;
       }
