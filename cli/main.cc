@@ -25,8 +25,8 @@ const Tool kTools[] = {
 
 int Usage(std::ostream& out, int code) {
   out << "usage: sunwind <command> [flags]   (sunwind <command> --help for its flags)\n\ncommands:\n";
-  for (const auto& t : kTools) out << "  " << t.name << std::string(10 - std::string(t.name).size(), ' ') << t.description << "\n";
-  out << "  version   print the version\n";
+  for (const auto& t : kTools) out << "  " << t.name << std::string(11 - std::string(t.name).size(), ' ') << t.description << "\n";
+  out << "  version    print the version\n";
   return code;
 }
 
