@@ -75,6 +75,9 @@ class Result {
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  // On a temporary, *r moves the value out, so `for (x : *f())` does not
+  // iterate a destroyed Result.
+  T operator*() && { return std::move(*this).value(); }
 
  private:
   std::variant<T, Status> v_;

@@ -1,5 +1,7 @@
 #include "storage/database.h"
 
+#include <cctype>
+
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -24,6 +26,72 @@ const std::vector<std::string>& Migrations() {
       "  day TEXT NOT NULL,"
       "  count INTEGER NOT NULL,"
       "  PRIMARY KEY (provider, day));",
+      // 3-12: the job store (storage/job_store.h). One statement each:
+      // Database::Exec runs only the first statement of a string.
+      // Times are Unix seconds (UTC); durations are seconds; lists and maps
+      // are JSON text. Rows are never deleted, so ids and seqs only grow.
+      // 3: jobs, one row per submission; state is the lifecycle phase.
+      "CREATE TABLE jobs ("
+      "  id TEXT PRIMARY KEY,"
+      "  name TEXT NOT NULL,"
+      "  project TEXT NOT NULL,"
+      "  command_json TEXT NOT NULL,"
+      "  working_dir TEXT NOT NULL,"
+      "  env_json TEXT NOT NULL,"
+      "  duration_s INTEGER NOT NULL,"
+      "  power_w REAL NOT NULL,"
+      "  earliest_start INTEGER NOT NULL,"
+      "  deadline INTEGER NOT NULL,"
+      "  interruptible INTEGER NOT NULL,"
+      "  min_chunk_s INTEGER NOT NULL,"
+      "  checkpoint_overhead_s INTEGER NOT NULL,"
+      "  allowed_regions_json TEXT NOT NULL,"
+      "  home_region TEXT NOT NULL,"
+      "  state TEXT NOT NULL CHECK (state IN ('queued','running','paused','done','failed','cancelled')),"
+      "  paused_by TEXT CHECK (paused_by IN ('scheduler','user')),"
+      "  created_at INTEGER NOT NULL,"
+      "  updated_at INTEGER NOT NULL);",
+      // 4: plans; a re-plan adds a version, the highest one is current.
+      "CREATE TABLE plans ("
+      "  job_id TEXT NOT NULL REFERENCES jobs(id),"
+      "  version INTEGER NOT NULL,"
+      "  intervals_json TEXT NOT NULL,"
+      "  expected_emissions_g REAL NOT NULL,"
+      "  expected_energy_kwh REAL NOT NULL,"
+      "  created_at INTEGER NOT NULL,"
+      "  PRIMARY KEY (job_id, version));",
+      // 5: the append-only log of state transitions; from_state NULL on the
+      // first event (the submission); paused_by set on pauses only.
+      "CREATE TABLE job_events ("
+      "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+      "  job_id TEXT NOT NULL REFERENCES jobs(id),"
+      "  at INTEGER NOT NULL,"
+      "  from_state TEXT,"
+      "  to_state TEXT NOT NULL,"
+      "  paused_by TEXT CHECK (paused_by IN ('scheduler','user')),"
+      "  reason TEXT NOT NULL,"
+      "  detail_json TEXT NOT NULL);",
+      // 6: how to find a launched job again after a restart; replaced on
+      // each launch.
+      "CREATE TABLE executor_handles ("
+      "  job_id TEXT PRIMARY KEY REFERENCES jobs(id),"
+      "  executor_kind TEXT NOT NULL,"
+      "  handle_json TEXT NOT NULL,"
+      "  updated_at INTEGER NOT NULL);",
+      // 7: the counter job ids are drawn from ("j-000001", ...).
+      "CREATE TABLE id_counters ("
+      "  name TEXT PRIMARY KEY,"
+      "  last INTEGER NOT NULL);",
+      // 8-9: listing by state (recovery, the scheduler's queue) and project.
+      "CREATE INDEX jobs_by_state ON jobs (state);",
+      "CREATE INDEX jobs_by_project ON jobs (project, state);",
+      // 10: a job's history in order.
+      "CREATE INDEX job_events_by_job ON job_events (job_id, seq);",
+      // 11-12: the log is append-only: the database itself refuses edits.
+      "CREATE TRIGGER job_events_no_update BEFORE UPDATE ON job_events "
+      "BEGIN SELECT RAISE(ABORT, 'job_events is append-only'); END;",
+      "CREATE TRIGGER job_events_no_delete BEFORE DELETE ON job_events "
+      "BEGIN SELECT RAISE(ABORT, 'job_events is append-only'); END;",
   };
   return migrations;
 }
@@ -54,10 +122,34 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
 
 Database::~Database() { sqlite3_close(db_); }
 
+namespace {
+// What a failed step means to the caller: refused data is not a passing
+// outage (kUnavailable would send a provider chain to the next source).
+Status StatusForSqlite(int rc, const std::string& message) {
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT: return Status(StatusCode::kFailedPrecondition, message);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN: return Status::Unavailable(message);
+    default: return Status::Internal(message);
+  }
+}
+}  // namespace
+
 Result<std::vector<SqlRow>> Database::Query(const std::string& sql, const std::vector<SqlValue>& params) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, &tail) != SQLITE_OK) {
     return Status::Internal("database " + path_ + ": " + sqlite3_errmsg(db_));
+  }
+  // A second statement would be skipped silently: refuse it (ExecScript runs several).
+  for (const char* t = tail; t && *t; ++t) {
+    if (!std::isspace(static_cast<unsigned char>(*t))) {
+      sqlite3_finalize(stmt);
+      return Status::Internal("database " + path_ + ": Query runs one statement; use ExecScript for several");
+    }
   }
   for (size_t i = 0; i < params.size(); ++i) {
     int idx = static_cast<int>(i + 1);
@@ -90,10 +182,19 @@ Result<std::vector<SqlRow>> Database::Query(const std::string& sql, const std::v
   if (rc != SQLITE_DONE) {
     std::string msg = sqlite3_errmsg(db_);
     sqlite3_finalize(stmt);
-    return Status::Unavailable("database " + path_ + ": " + msg);
+    return StatusForSqlite(rc, "database " + path_ + ": " + msg);
   }
   sqlite3_finalize(stmt);
   return rows;
+}
+
+Status Database::ExecScript(const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return Status::Ok();
+  std::string msg = err ? err : sqlite3_errmsg(db_);
+  sqlite3_free(err);
+  return StatusForSqlite(rc, "database " + path_ + ": " + msg);
 }
 
 Status Database::Exec(const std::string& sql, const std::vector<SqlValue>& params) {
@@ -126,7 +227,7 @@ Status Database::Migrate() {
       v = now - 1;
       continue;
     }
-    Status st = Exec(migrations[v]);
+    Status st = ExecScript(migrations[v]);
     if (st.ok()) st = Exec("UPDATE schema_version SET version = ?", {static_cast<int64_t>(v + 1)});
     if (!st.ok()) {
       (void)Exec("ROLLBACK");

@@ -34,6 +34,10 @@ class Database {
   // Runs one statement with ? parameters; returns the rows it yields.
   Result<std::vector<SqlRow>> Query(const std::string& sql, const std::vector<SqlValue>& params = {});
   Status Exec(const std::string& sql, const std::vector<SqlValue>& params = {});
+  // Runs a script of several statements without parameters (migrations).
+  // Errors: kFailedPrecondition for a violated constraint, kUnavailable for a
+  // busy, locked or failing disk, kInternal otherwise (Query and Exec alike).
+  Status ExecScript(const std::string& sql);
 
   // The schema version after migrations (the number of migrations applied).
   int schema_version() const { return schema_version_; }

@@ -1,0 +1,50 @@
+// What /proc says about a process: its state, parent, process group and start
+// time. The start time (clock ticks since boot) is what tells a live process
+// from a recycled pid, so every handle records it and every check compares it.
+#ifndef SUNWIND_EXECUTORS_PROC_STAT_H_
+#define SUNWIND_EXECUTORS_PROC_STAT_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace sunwind {
+
+struct ProcStat {
+  pid_t pid = 0;
+  char state = '?';  // R, S, D, T (stopped), t, Z (zombie), X, ...
+  pid_t parent_pid = 0;
+  pid_t process_group = 0;
+  uint64_t start_ticks = 0;  // field 22: clock ticks after boot
+};
+
+// Parses the text of /proc/<pid>/stat. The command name may hold spaces and
+// parentheses, so fields are counted from the last ')'. Allocates nothing and
+// calls nothing but arithmetic: the supervisor uses it between fork and exit,
+// where only async-signal-safe code may run. Returns false on malformed text.
+bool ParseProcStat(const char* text, size_t length, ProcStat* out);
+
+// Reads <proc_root>/<pid>/stat with open/read only (async-signal-safe, as
+// above). False if the process does not exist (any more) or the text is bad.
+bool ReadProcStat(const char* proc_root, pid_t pid, ProcStat* out);
+
+// True when pid names a process that has not exited (not a zombie) and
+// started at start_ticks: the same process a handle recorded, not a recycled
+// pid.
+bool IsSameLiveProcess(const std::string& proc_root, pid_t pid, uint64_t start_ticks);
+
+// Every process under <proc_root> in process group `process_group` or
+// descended from `root_pid` (a job's child may leave the group with setsid
+// and still be the job's work), zombies excluded, sorted by pid. For
+// metering: the power a job draws is the power its whole tree draws.
+Result<std::vector<pid_t>> ListProcessTree(const std::string& proc_root, pid_t root_pid,
+                                           pid_t process_group);
+
+}  // namespace sunwind
+
+#endif  // SUNWIND_EXECUTORS_PROC_STAT_H_
