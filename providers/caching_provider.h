@@ -57,6 +57,33 @@ struct FetchedAnswer {
   std::string stale_reason;  // why the request failed, when stale
 };
 
+// A parsed answer and whether it came from a stale cache.
+template <typename T>
+struct Fetched {
+  T value;
+  bool stale = false;
+  bool from_cache = false;
+  std::string stale_reason;
+};
+
+// The parsed value of a fetched answer: `fresh` (parsed when it arrived) for
+// a new answer, else `parse` of the cached body. `path` names errors.
+template <typename T, typename Parse>
+Result<Fetched<T>> FromAnswer(const FetchedAnswer& answer, T fresh, const Parse& parse, const std::string& path) {
+  Fetched<T> out;
+  if (answer.from_cache) {
+    auto v = parse(answer.body);
+    if (!v.ok()) return v.status().WithContext(path + " (cached)");
+    out.value = std::move(v).value();
+  } else {
+    out.value = std::move(fresh);
+  }
+  out.stale = answer.stale;
+  out.from_cache = answer.from_cache;
+  out.stale_reason = answer.stale_reason;
+  return out;
+}
+
 // Parses a successful body; returns when it stops being fresh (nullopt:
 // never), or an error (malformed answer) so it is neither cached nor used.
 using AnswerValidator = std::function<Result<std::optional<TimePoint>>(const std::string& body, TimePoint now)>;

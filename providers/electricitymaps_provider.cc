@@ -210,9 +210,7 @@ Result<Fetched<T>> ElectricityMapsClient::Get(const std::string& path, const std
                                               const std::string& kind, Result<T> (*parse)(const std::string&),
                                               std::function<std::optional<TimePoint>(const T&, TimePoint)> expiry) {
   HttpRequest req;
-  std::string base = options_.base_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  req.url = base + path + "?" + query;
+  req.url = WithoutTrailingSlash(options_.base_url) + path + "?" + query;
   req.timeout = options_.timeout;
   req.headers.push_back({"Accept", "application/json"});
   if (!options_.api_key.empty()) req.headers.push_back({"auth-token", options_.api_key});
@@ -231,18 +229,7 @@ Result<Fetched<T>> ElectricityMapsClient::Get(const std::string& path, const std
   };
   auto map_error = [&](const HttpResponse& r) { return MapError(path, where, r); };
   SUNWIND_ASSIGN_OR_RETURN(FetchedAnswer answer, fetcher_.Fetch(req, path + "?" + query, kind, validate, map_error));
-  Fetched<T> out;
-  if (answer.from_cache) {
-    auto v = parse(answer.body);
-    if (!v.ok()) return v.status().WithContext(path + " (cached)");
-    out.value = std::move(v).value();
-  } else {
-    out.value = std::move(parsed);
-  }
-  out.stale = answer.stale;
-  out.from_cache = answer.from_cache;
-  out.stale_reason = answer.stale_reason;
-  return out;
+  return FromAnswer<T>(answer, std::move(parsed), parse, path);
 }
 
 Result<Fetched<EmIntensity>> ElectricityMapsClient::Latest(const EmLocation& where, EmissionFactor factor) {

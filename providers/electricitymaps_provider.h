@@ -100,15 +100,6 @@ struct ElectricityMapsOptions {
   CachePolicy cache_policy;
 };
 
-// An answer and whether it came from a stale cache.
-template <typename T>
-struct Fetched {
-  T value;
-  bool stale = false;
-  bool from_cache = false;
-  std::string stale_reason;
-};
-
 class ElectricityMapsClient {
  public:
   // fetcher must outlive the client.

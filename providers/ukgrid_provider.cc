@@ -103,9 +103,7 @@ template <typename T>
 Result<Fetched<T>> UkGridClient::Get(const std::string& path, const std::string& kind,
                                      Result<T> (*parse)(const std::string&), bool settled) {
   HttpRequest req;
-  std::string base = options_.base_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  req.url = base + path;
+  req.url = WithoutTrailingSlash(options_.base_url) + path;
   req.timeout = options_.timeout;
   req.headers.push_back({"Accept", "application/json"});
   T parsed{};
@@ -126,18 +124,7 @@ Result<Fetched<T>> UkGridClient::Get(const std::string& path, const std::string&
     return Status::Unavailable(head);
   };
   SUNWIND_ASSIGN_OR_RETURN(FetchedAnswer answer, fetcher_.Fetch(req, path, kind, validate, map_error));
-  Fetched<T> out;
-  if (answer.from_cache) {
-    auto v = parse(answer.body);
-    if (!v.ok()) return v.status().WithContext(path + " (cached)");
-    out.value = std::move(v).value();
-  } else {
-    out.value = std::move(parsed);
-  }
-  out.stale = answer.stale;
-  out.from_cache = answer.from_cache;
-  out.stale_reason = answer.stale_reason;
-  return out;
+  return FromAnswer<T>(answer, std::move(parsed), parse, path);
 }
 
 Result<Fetched<std::vector<UkSlot>>> UkGridClient::National(TimePoint from, TimePoint to) {

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "providers/caching_provider.h"
-#include "providers/electricitymaps_provider.h"  // Fetched<T>
 #include "providers/intensity_provider.h"
 
 namespace sunwind {
