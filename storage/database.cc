@@ -116,6 +116,8 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
     auto wal = out->Query("PRAGMA journal_mode=WAL");
     if (!wal.ok()) return wal.status();
   }
+  // SQLite ignores REFERENCES clauses unless asked, per connection.
+  SUNWIND_RETURN_IF_ERROR(out->Exec("PRAGMA foreign_keys = ON"));
   SUNWIND_RETURN_IF_ERROR(out->Migrate());
   return out;
 }

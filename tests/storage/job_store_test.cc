@@ -684,3 +684,29 @@ TEST_F(JobStoreTest, AFailedEventWriteUndoesTheJobOrStateChangeWithIt) {
 
 }  // namespace
 }  // namespace sunwind
+
+namespace sunwind {
+namespace {
+
+TEST(DatabaseTest, ReferencesAreEnforcedAndRefusedDataIsNotAnOutage) {
+  // Given a fresh database, an event for a job that does not exist should be
+  // refused by the foreign key (SQLite ignores REFERENCES unless told), as
+  // kFailedPrecondition: bad data, not a passing outage (kUnavailable).
+  auto dir = std::filesystem::temp_directory_path() / ("sunwind_db_fk_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto db = Database::Open((dir / "db.sqlite").string());
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  Status st = (*db)->Exec(
+      "INSERT INTO job_events (job_id, at, from_state, to_state, reason, detail_json) "
+      "VALUES ('j-999999', 0, NULL, 'queued', 'x', '{}')");
+  EXPECT_EQ(StatusCode::kFailedPrecondition, st.code()) << st.message();
+  EXPECT_NE(std::string::npos, st.message().find("FOREIGN KEY constraint failed")) << st.message();
+  // And a second statement in one Query is refused, not skipped.
+  Status two = (*db)->Exec("SELECT 1; SELECT 2");
+  EXPECT_EQ(StatusCode::kInternal, two.code());
+  db->reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sunwind
