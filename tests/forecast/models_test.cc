@@ -12,23 +12,16 @@
 
 #include "forecast/forecaster.h"
 
+#include "tests/forecast/test_series.h"
+
 namespace sunwind {
 namespace {
 
 using std::chrono::hours;
 
-// 2022-03-01T00:00:00Z.
-const TimePoint kT0 = TimePoint{std::chrono::sys_days{std::chrono::year{2022} / 3 / 1}};
-
-IntensitySeries Hourly(const std::vector<double>& values) {
-  IntensitySeries s;
-  s.start = kT0;
-  s.step = hours(1);
-  for (double v : values) s.Append(v, PointKind::kMeasured, "test");
-  return s;
-}
-
-double DailySine(size_t hour) { return 300 + 100 * std::sin(2 * M_PI * static_cast<double>(hour % 24) / 24); }
+using testing::DailySine;
+using testing::Hourly;
+using testing::kT0;
 
 // A daily shape, a weekly swing and weather-like noise that persists for hours.
 std::vector<double> NoisyGrid(size_t hours_n, unsigned seed) {
