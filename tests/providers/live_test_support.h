@@ -18,6 +18,8 @@
 #include "storage/database.h"
 #include "tests/support/test_http_server.h"
 
+#include "tests/support/temp_dir.h"
+
 namespace sunwind::testing {
 
 inline std::string Fixture(const std::string& rel) { return std::string(SUNWIND_FIXTURES_DIR) + "/" + rel; }
@@ -34,21 +36,6 @@ inline constexpr const char* kForecastDeFile = "green-elephpant/carbon_intensity
 inline constexpr const char* kSecretKey = "sk-SECRET-0123456789";
 
 // A temp dir removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    static int n = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("sunwind_live_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Electricity Maps client + provider against a local server, with an
 // optional on-disk cache.

@@ -15,38 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace sunwind::testutil {
 
 // A folder under the system temp dir, named after the running test and
 // removed (with everything in it) when the object goes.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("sunwind_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  // Writes bytes as they are to name inside the folder; returns the full path.
-  std::string Write(const std::string& name, const std::string& bytes) const {
-    std::filesystem::path p = path_ / name;
-    std::ofstream out(p, std::ios::binary);
-    out << bytes;
-    return p.string();
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using sunwind::testing::TempDir;
 
 // One row of an Electricity Maps export: direct and lifecycle intensity.
 struct EmRow {

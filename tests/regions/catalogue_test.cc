@@ -15,6 +15,8 @@
 
 #include <unistd.h>
 
+#include "tests/support/temp_dir.h"
+
 namespace sunwind {
 namespace {
 
@@ -88,20 +90,9 @@ class CatalogueTest : public ::testing::Test {
     auto zones = ZoneTable::LoadFromFile(SUNWIND_TEST_DATA_DIR "/zones/zones.json");
     ASSERT_TRUE(zones.ok()) << zones.status().message();
     zones_ = std::move(zones).value();
-    dir_ = fs::temp_directory_path() /
-           ("sunwind_catalogue_test_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
-  std::string Write(const std::string& name, const std::string& text) {
-    fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
+  std::string Write(const std::string& name, const std::string& text) { return dir_.Write(name, text); }
 
   RegionCatalogue Shipped() {
     auto c = RegionCatalogue::LoadFromFile(SUNWIND_TEST_DATA_DIR "/regions/catalogue.yaml", zones_);
@@ -117,7 +108,7 @@ class CatalogueTest : public ::testing::Test {
   }
 
   ZoneTable zones_;
-  fs::path dir_;
+  testing::TempDir dir_;
 };
 
 TEST_F(CatalogueTest, ShippedCatalogueLoads) {

@@ -10,6 +10,8 @@
 
 #include <unistd.h>
 
+#include "tests/support/temp_dir.h"
+
 namespace sunwind {
 namespace {
 
@@ -17,23 +19,9 @@ namespace fs = std::filesystem;
 
 class ZonesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("sunwind_zones_test_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  std::string Write(const std::string& name, const std::string& text) { return dir_.Write(name, text); }
 
-  std::string Write(const std::string& name, const std::string& text) {
-    fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-
-  fs::path dir_;
+  testing::TempDir dir_;
 };
 
 TEST_F(ZonesTest, LoadsTheBundledZoneTable) {
@@ -101,7 +89,7 @@ TEST_F(ZonesTest, JsonThatIsNotAnObjectIsAnError) {
 
 TEST_F(ZonesTest, MissingFileIsNotFound) {
   // Given a path that does not exist, we should answer NotFound naming it.
-  std::string path = (dir_ / "absent.json").string();
+  std::string path = dir_.File("absent.json");
   auto zones = ZoneTable::LoadFromFile(path);
   ASSERT_FALSE(zones.ok());
   EXPECT_EQ(StatusCode::kNotFound, zones.status().code());
