@@ -30,6 +30,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   // HTTP Basic credentials, when set (WattTime's login). Secret like headers.
   std::optional<std::pair<std::string, std::string>> basic_auth;
+  // Sent as the request body when not empty (POST to sunwind's own API); set
+  // Content-Type in `headers`.
+  std::string body;
   // Whole-request limit (connect + send + receive).
   std::chrono::milliseconds timeout{10000};
 };

@@ -73,6 +73,24 @@ TEST_F(HttpTransportTest, ReturnsStatusBodyAndHeadersAndSendsOurs) {
   EXPECT_EQ(SunwindUserAgent(), "sunwind/0.1.0");
 }
 
+TEST_F(HttpTransportTest, PostsTheBody) {
+  // Given a POST with a JSON body, the server should get the method, the
+  // body byte for byte and our Content-Type.
+  server_.Serve("/v1/jobs", TestReply(201, "{\"id\":\"j-000001\"}"));
+  HttpRequest req = Get("/v1/jobs");
+  req.method = "POST";
+  req.body = "{\"name\":\"a\",\"power_w\":900}";
+  req.headers = {{"Content-Type", "application/json"}};
+  auto r = http_->Send(req);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 201);
+  auto seen = server_.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].method, "POST");
+  EXPECT_EQ(seen[0].body, req.body);
+  EXPECT_EQ(seen[0].Header("content-type"), "application/json");
+}
+
 TEST_F(HttpTransportTest, ErrorStatusesAreAnswersNotFailures) {
   // Given 401, 429 with Retry-After and 500, we should get each status with
   // its body and headers: what they mean is the provider's business.

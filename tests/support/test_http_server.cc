@@ -159,6 +159,7 @@ void ServeConnection(tcp::socket socket, const std::function<TestReply(const Rec
   rec.method = std::string(req.method_string());
   rec.target = std::string(req.target());
   rec.path = rec.target.substr(0, rec.target.find('?'));
+  rec.body = req.body();
   for (const auto& field : req) {
     std::string name(field.name_string());
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -41,6 +41,7 @@ struct RecordedRequest {
   std::string target;  // path and query
   std::string path;
   std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
 
   std::string Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
