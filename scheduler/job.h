@@ -39,6 +39,12 @@ struct JobState {
   bool running = false;
   bool finished = false;
   int pauses = 0;
+  // Held by a user (paused or kept from starting): the core leaves it alone
+  // until it is released.
+  bool held = false;
+  // Ran past its estimated work and still runs (the daemon's jobs end when
+  // their process does, never on the estimate).
+  bool overrun = false;
   TimePoint first_start{};
   TimePoint finish{};
 

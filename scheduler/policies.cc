@@ -116,6 +116,7 @@ Result<Decision> PlanningPolicy::Decide(const JobState& job, TimePoint now, bool
   if (!locked && (it == plans_.end() || Replan(job, forecast_updated))) {
     if (capacity_) capacity_->Release(spec.id);  // a re-plan may keep its own slots
     auto plan = MakePlan(job, now);
+    bool made = true;
     if (plan.ok()) {
       if (it != plans_.end()) ++replans_;
       it = plans_.insert_or_assign(spec.id, std::move(plan).value()).first;
@@ -125,7 +126,10 @@ Result<Decision> PlanningPolicy::Decide(const JobState& job, TimePoint now, bool
       // No plan meets the deadline (the data has no complete window): run now,
       // the least late it can be. A re-plan that fails keeps the old plan.
       it = plans_.emplace(spec.id, Plan{}).first;
+    } else {
+      made = false;
     }
+    if (made && on_plan_) on_plan_(spec, it->second);
     if (capacity_) Book(spec.id, it->second, job, now);
   }
   const Plan& plan = it->second;

@@ -16,6 +16,7 @@
 #ifndef SUNWIND_SCHEDULER_POLICIES_H_
 #define SUNWIND_SCHEDULER_POLICIES_H_
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -68,6 +69,10 @@ class PlanningPolicy : public Policy {
   void UseCapacity(CapacityBook* book) { capacity_ = book; }
   // Plans remade after the first one, for reports.
   int replans() const { return replans_; }
+  // Called with every plan made or remade, from inside Decide (the daemon
+  // stores them). An empty plan means none meets the deadline: it runs now.
+  using PlanObserver = std::function<void(const JobSpec&, const Plan&)>;
+  void OnPlan(PlanObserver observer) { on_plan_ = std::move(observer); }
 
  protected:
   PlanningPolicy(std::string name, IntensityView& view) : name_(std::move(name)), view_(view) {}
@@ -87,6 +92,7 @@ class PlanningPolicy : public Policy {
   std::map<std::string, Plan> plans_;  // by job id
   int replans_ = 0;
   CapacityBook* capacity_ = nullptr;
+  PlanObserver on_plan_;
 };
 
 class BestWindowPolicy final : public PlanningPolicy {

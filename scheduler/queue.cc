@@ -15,6 +15,65 @@ void JobQueue::Submit(const JobSpec& spec) {
   ++unfinished_;
 }
 
+void JobQueue::Restore(const JobSpec& spec, JobState state) {
+  state.spec = &spec;
+  auto at = std::upper_bound(jobs_.begin() + static_cast<long>(first_active_), jobs_.end(), spec.submit,
+                             [](TimePoint t, const JobState& j) { return t < j.spec->submit; });
+  jobs_.insert(at, state);
+  if (!state.finished) ++unfinished_;
+}
+
+JobState* JobQueue::FindActive(const std::string& id) {
+  for (size_t i = first_active_; i < jobs_.size(); ++i) {
+    if (jobs_[i].spec->id == id && !jobs_[i].finished) return &jobs_[i];
+  }
+  return nullptr;
+}
+
+const JobState* JobQueue::Find(const std::string& id) const {
+  for (const JobState& j : jobs_) {
+    if (j.spec->id == id) return &j;
+  }
+  return nullptr;
+}
+
+void JobQueue::Finish(JobState& job, TimePoint at) {
+  job.running = false;
+  job.finished = true;
+  job.finish = at;
+  --unfinished_;
+  policy_.Forget(*job.spec);
+}
+
+Status JobQueue::Ended(const std::string& id, TimePoint at) {
+  JobState* j = FindActive(id);
+  if (!j) return Status::NotFound("job " + id + ": not in the queue");
+  if (j->running && ticked_ && at > last_tick_) {
+    j->work_done = std::min(j->spec->duration, j->work_done + (at - last_tick_));
+  }
+  Finish(*j, at);
+  return Status::Ok();
+}
+
+Status JobQueue::Hold(const std::string& id) {
+  JobState* j = FindActive(id);
+  if (!j) return Status::NotFound("job " + id + ": not in the queue");
+  j->held = true;
+  if (j->running) {
+    j->running = false;
+    ++j->pauses;
+  }
+  return Status::Ok();
+}
+
+Status JobQueue::Release(const std::string& id, bool running) {
+  JobState* j = FindActive(id);
+  if (!j) return Status::NotFound("job " + id + ": not in the queue");
+  j->held = false;
+  j->running = running && j->started;
+  return Status::Ok();
+}
+
 Status JobQueue::Tick(bool forecast_updated) {
   const TimePoint now = clock_.Now();
   if (ticked_) {
@@ -24,14 +83,13 @@ Status JobQueue::Tick(bool forecast_updated) {
       if (!j.running) continue;
       const Duration ran = std::min(elapsed, j.Remaining());
       j.work_done += ran;
-      if (j.Remaining() <= Duration{0}) {
-        j.running = false;
-        j.finished = true;
-        j.finish = last_tick_ + ran;
-        --unfinished_;
-        SUNWIND_RETURN_IF_ERROR(executor_.Finish(*j.spec, j.finish));
-        policy_.Forget(*j.spec);
+      if (j.Remaining() > Duration{0}) continue;
+      if (end_ == JobEnd::kReported) {
+        j.overrun = true;  // runs on until its process ends
+        continue;
       }
+      Finish(j, last_tick_ + ran);
+      SUNWIND_RETURN_IF_ERROR(executor_.Finish(*j.spec, j.finish));
     }
   }
   ticked_ = true;
@@ -41,7 +99,7 @@ Status JobQueue::Tick(bool forecast_updated) {
   // The jobs to decide on, least slack first: the first to claim capacity.
   std::vector<size_t> order;
   for (size_t i = first_active_; i < jobs_.size() && jobs_[i].spec->submit <= now; ++i) {
-    if (!jobs_[i].finished) order.push_back(i);
+    if (!jobs_[i].finished && !jobs_[i].held) order.push_back(i);
   }
   auto slack = [&](size_t i) { return jobs_[i].spec->deadline - now - jobs_[i].Remaining(); };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return slack(a) < slack(b); });
@@ -50,6 +108,10 @@ Status JobQueue::Tick(bool forecast_updated) {
   std::map<const Region*, int> running;  // per region, once the pauses are done
   for (size_t i : order) {
     JobState& j = jobs_[i];
+    if (j.overrun) {  // nothing left to plan: it runs to its end
+      to_run.push_back({i, j.region});
+      continue;
+    }
     SUNWIND_ASSIGN_OR_RETURN(Decision d, policy_.Decide(j, now, forecast_updated));
     const bool run = d.run || MustRunNow(j, now, step_) || (j.running && !j.spec->interruptible);
     if (run) {

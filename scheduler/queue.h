@@ -28,16 +28,38 @@ class Executor {
   virtual Status Finish(const JobSpec& job, TimePoint at) = 0;
 };
 
+// Whether the core's estimate of the work ends a job. The simulator's jobs
+// end on it; the daemon's end when their process does (Ended), and one that
+// runs past its estimate keeps running (sunwind never kills work for carbon).
+enum class JobEnd { kOnEstimate, kReported };
+
 class JobQueue {
  public:
   // `step` is the tick: decisions hold for one step. References must outlive
   // the queue.
-  JobQueue(const Clock& clock, Policy& policy, Executor& executor, Duration step)
-      : clock_(clock), policy_(policy), executor_(executor), step_(step) {}
+  JobQueue(const Clock& clock, Policy& policy, Executor& executor, Duration step,
+           JobEnd end = JobEnd::kOnEstimate)
+      : clock_(clock), policy_(policy), executor_(executor), step_(step), end_(end) {}
 
   // Queues a job; it is considered from the first tick at or after its
   // submit time. `spec` must outlive the queue.
   void Submit(const JobSpec& spec);
+  // Queues a job that already stands somewhere (a restarted daemon's job,
+  // started or held); `state.spec` is set to &spec.
+  void Restore(const JobSpec& spec, JobState state);
+
+  // The job ended outside the core's estimate (its process exited, a user
+  // cancelled it): it is finished and the policy forgets it. NotFound for an
+  // unknown or already finished job.
+  Status Ended(const std::string& id, TimePoint at);
+  // A user paused the job (or held it before it started): the core neither
+  // starts, resumes nor pauses it until Release. The caller has stopped it.
+  Status Hold(const std::string& id);
+  // Hands a held job back to the core; `running` says whether the caller
+  // resumed it (a user's resume) or leaves the decision to the policy.
+  Status Release(const std::string& id, bool running);
+  // The job's state; nullptr for an unknown id.
+  const JobState* Find(const std::string& id) const;
 
   // Limits how many jobs run at once per region. A job that finds its
   // region full waits, whatever the policy said; jobs are admitted in order
@@ -61,12 +83,16 @@ class JobQueue {
   Policy& policy_;
   Executor& executor_;
   Duration step_;
+  JobEnd end_;
   std::vector<JobState> jobs_;  // in order of submission
   size_t first_active_ = 0;     // jobs before it are finished
   size_t unfinished_ = 0;
   const RegionCapacity* capacity_ = nullptr;
   bool ticked_ = false;
   TimePoint last_tick_{};
+
+  JobState* FindActive(const std::string& id);
+  void Finish(JobState& job, TimePoint at);
 };
 
 }  // namespace sunwind

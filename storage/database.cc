@@ -92,6 +92,10 @@ const std::vector<std::string>& Migrations() {
       "BEGIN SELECT RAISE(ABORT, 'job_events is append-only'); END;",
       "CREATE TRIGGER job_events_no_delete BEFORE DELETE ON job_events "
       "BEGIN SELECT RAISE(ABORT, 'job_events is append-only'); END;",
+      // 13: how a job is paused: 'checkpoint' (signal, exit, relaunch) or
+      // 'stop' (SIGSTOP/SIGCONT). Jobs stored before it checkpoint.
+      "ALTER TABLE jobs ADD COLUMN pause_mode TEXT NOT NULL DEFAULT 'checkpoint' "
+      "CHECK (pause_mode IN ('checkpoint','stop'));",
   };
   return migrations;
 }

@@ -18,7 +18,7 @@ constexpr double kMostPowerW = 1e6;  // 1 MW: more is a typo, not a job
 constexpr const char* kJobColumns =
     "id, name, project, command_json, working_dir, env_json, duration_s, power_w, earliest_start, deadline, "
     "interruptible, min_chunk_s, checkpoint_overhead_s, allowed_regions_json, home_region, state, paused_by, "
-    "created_at, updated_at";
+    "created_at, updated_at, pause_mode";
 
 int64_t Seconds(TimePoint t) { return t.time_since_epoch().count(); }
 TimePoint FromSeconds(int64_t s) { return TimePoint(Duration(s)); }
@@ -100,6 +100,7 @@ Result<JobRecord> JobFromRow(const SqlRow& r) {
   SUNWIND_ASSIGN_OR_RETURN(job.paused_by, ParsePausedBy(r[16]));
   SUNWIND_ASSIGN_OR_RETURN(int64_t created_at, Int(r[17], "created_at"));
   SUNWIND_ASSIGN_OR_RETURN(int64_t updated_at, Int(r[18], "updated_at"));
+  SUNWIND_ASSIGN_OR_RETURN(s.pause_mode, Text(r[19], "pause_mode"));
 
   SUNWIND_ASSIGN_OR_RETURN(json command, ParseStored(command_text, "command_json"));
   SUNWIND_ASSIGN_OR_RETURN(json env, ParseStored(env_text, "env_json"));
@@ -174,9 +175,13 @@ bool IsFinal(JobPhase phase) {
 
 bool TransitionAllowed(JobPhase from, JobPhase to) {
   switch (from) {
-    case JobPhase::kQueued: return to == JobPhase::kRunning || to == JobPhase::kCancelled;
+    // Paused before it ever ran: a user holding a job.
+    case JobPhase::kQueued: return to == JobPhase::kRunning || to == JobPhase::kCancelled || to == JobPhase::kPaused;
+    // Back to queued: a job whose process was lost while the daemon was down
+    // (no exit status recorded), to run again from its last checkpoint.
     case JobPhase::kRunning:
-      return to == JobPhase::kPaused || to == JobPhase::kDone || to == JobPhase::kFailed || to == JobPhase::kCancelled;
+      return to == JobPhase::kPaused || to == JobPhase::kDone || to == JobPhase::kFailed ||
+             to == JobPhase::kCancelled || to == JobPhase::kQueued;
     // Back to queued: a checkpointed job whose plan moved it to another slot.
     case JobPhase::kPaused:
       return to == JobPhase::kRunning || to == JobPhase::kCancelled || to == JobPhase::kQueued;
@@ -219,6 +224,9 @@ Status ValidateSubmission(const JobSubmission& s) {
   if (s.min_chunk < Duration(0)) return Status::InvalidArgument("min_chunk_s: must not be negative");
   if (s.min_chunk > s.duration) return Status::InvalidArgument("min_chunk_s: is longer than duration_s");
   if (s.checkpoint_overhead < Duration(0)) return Status::InvalidArgument("checkpoint_overhead_s: must not be negative");
+  if (s.pause_mode != "checkpoint" && s.pause_mode != "stop") {
+    return Status::InvalidArgument("pause_mode: \"" + s.pause_mode + "\" is neither checkpoint nor stop");
+  }
   for (const auto& r : s.allowed_regions) {
     if (r.empty()) return Status::InvalidArgument("allowed_regions: a region name is empty");
   }
@@ -245,11 +253,11 @@ Result<std::string> JobStore::Create(const JobSubmission& s) {
   SUNWIND_ASSIGN_OR_RETURN(int64_t n, Int(counter[0][0], "last"));
   std::string id = FormatJobId(n);
   SUNWIND_RETURN_IF_ERROR(db_.Exec(
-      std::string("INSERT INTO jobs (") + kJobColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      std::string("INSERT INTO jobs (") + kJobColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {id, s.name, s.project, command_json, s.working_dir, env_json, static_cast<int64_t>(s.duration.count()), s.power_w,
        Seconds(s.earliest_start), Seconds(s.deadline), static_cast<int64_t>(s.interruptible ? 1 : 0),
        static_cast<int64_t>(s.min_chunk.count()), static_cast<int64_t>(s.checkpoint_overhead.count()), regions_json,
-       s.home_region, std::string("queued"), std::monostate{}, now, now}));
+       s.home_region, std::string("queued"), std::monostate{}, now, now, s.pause_mode}));
   SUNWIND_RETURN_IF_ERROR(db_.Exec("INSERT INTO job_events (job_id, at, from_state, to_state, reason, detail_json) "
                                    "VALUES (?, ?, NULL, 'queued', 'submitted', '{}')",
                                    {id, now}));

@@ -3,7 +3,7 @@
 // transitions, and the executor's handle to it once launched. A daemon that
 // was killed finds all of it again on restart (Recover()).
 //
-// On disk (schema in storage/database.cc, migrations 3-12): times are Unix
+// On disk (schema in storage/database.cc, migrations 3-13): times are Unix
 // seconds, UTC; durations are whole seconds; argv, env, regions, plan
 // intervals, event details and handles are JSON text. Rows are never deleted.
 //
@@ -33,8 +33,9 @@
 namespace sunwind {
 
 // A job's lifecycle. Allowed transitions:
-//   queued  -> running | cancelled
-//   running -> paused | done | failed | cancelled
+//   queued  -> running | cancelled | paused (held by a user before it ran)
+//   running -> paused | done | failed | cancelled | queued (its process was
+//              lost while the daemon was down: it runs again)
 //   paused  -> running | cancelled | queued
 // done, failed and cancelled are final.
 enum class JobPhase { kQueued, kRunning, kPaused, kDone, kFailed, kCancelled };
@@ -67,6 +68,9 @@ struct JobSubmission {
   bool interruptible = false;
   Duration min_chunk{0};            // >= 0; interruptible only
   Duration checkpoint_overhead{0};  // >= 0; interruptible only
+  // How a pause stops it: "checkpoint" (its signal, it saves and exits, and
+  // is relaunched with SUNWIND_RESUME=1) or "stop" (SIGSTOP/SIGCONT).
+  std::string pause_mode = "checkpoint";
   std::vector<std::string> allowed_regions;  // empty: the home region only
   std::string home_region;  // empty: the service's default region
 };

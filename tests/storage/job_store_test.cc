@@ -115,6 +115,7 @@ TEST_F(JobStoreTest, CreatedJobComesBackFieldByFieldWithItsFirstEvent) {
   EXPECT_EQ(s.checkpoint_overhead, minutes(5));
   EXPECT_EQ(s.allowed_regions, (std::vector<std::string>{"local:host", "aws:eu-central-1"}));
   EXPECT_EQ(s.home_region, "local:host");
+  EXPECT_EQ(s.pause_mode, "checkpoint");
   EXPECT_EQ(job->state, JobPhase::kQueued);
   EXPECT_EQ(job->paused_by, PausedBy::kNobody);
   EXPECT_EQ(job->created_at, t0_);
@@ -129,6 +130,9 @@ TEST_F(JobStoreTest, CreatedJobComesBackFieldByFieldWithItsFirstEvent) {
   EXPECT_EQ((*events)[0].at, t0_);
 
   EXPECT_EQ(*store.Create(Finetune()), "j-000002");
+  JobSubmission stop = Finetune();
+  stop.pause_mode = "stop";
+  EXPECT_EQ(store.Get(*store.Create(stop))->submission.pause_mode, "stop");
 }
 
 TEST_F(JobStoreTest, ArgvAndEnvKeepQuotesSpacesAndUnicode) {
@@ -235,6 +239,7 @@ TEST_F(JobStoreTest, EachBadFieldIsRefusedByNameAndNothingIsStored) {
       {"min_chunk_s", [](JobSubmission& s) { s.min_chunk = Duration(-1); }},
       {"min_chunk_s", [](JobSubmission& s) { s.min_chunk = hours(4); }},
       {"checkpoint_overhead_s", [](JobSubmission& s) { s.checkpoint_overhead = Duration(-1); }},
+      {"pause_mode", [](JobSubmission& s) { s.pause_mode = "freeze"; }},
       {"allowed_regions", [](JobSubmission& s) { s.allowed_regions.push_back(""); }},
       {"home_region", [](JobSubmission& s) { s.home_region = "gcp:europe-west1"; }},
       {"command", [](JobSubmission& s) { s.command.push_back("\xff\xfe"); }},
@@ -294,7 +299,8 @@ TEST_F(JobStoreTest, EveryTransitionIsAllowedOrRefusedAsTheStateMachineSays) {
       {JobPhase::kRunning, JobPhase::kPaused},  {JobPhase::kRunning, JobPhase::kDone},
       {JobPhase::kRunning, JobPhase::kFailed},  {JobPhase::kRunning, JobPhase::kCancelled},
       {JobPhase::kPaused, JobPhase::kRunning},  {JobPhase::kPaused, JobPhase::kCancelled},
-      {JobPhase::kPaused, JobPhase::kQueued},
+      {JobPhase::kPaused, JobPhase::kQueued},   {JobPhase::kQueued, JobPhase::kPaused},
+      {JobPhase::kRunning, JobPhase::kQueued},
   };
   auto db = OpenDb();
   JobStore store(*db, clock_);
@@ -336,7 +342,7 @@ TEST_F(JobStoreTest, EveryTransitionIsAllowedOrRefusedAsTheStateMachineSays) {
       }
     }
   }
-  EXPECT_EQ(allowed_seen, 9);
+  EXPECT_EQ(allowed_seen, 11);
 }
 
 TEST_F(JobStoreTest, RefusedTransitionSaysWhichOneInPlainWords) {
@@ -344,9 +350,9 @@ TEST_F(JobStoreTest, RefusedTransitionSaysWhichOneInPlainWords) {
   JobStore store(*db, clock_);
   std::string done = JobIn(store, JobPhase::kDone);
   EXPECT_EQ(store.Transition(done, JobPhase::kRunning, "resume").message(), "job j-000001: cannot go from done to running");
-  std::string queued = JobIn(store, JobPhase::kQueued);
-  EXPECT_EQ(store.Transition(queued, JobPhase::kPaused, "pause", PausedBy::kUser).message(),
-            "job j-000002: cannot go from queued to paused");
+  std::string cancelled = JobIn(store, JobPhase::kCancelled);
+  EXPECT_EQ(store.Transition(cancelled, JobPhase::kQueued, "retry").message(),
+            "job j-000002: cannot go from cancelled to queued");
 }
 
 TEST_F(JobStoreTest, PausedByIsRequiredForAPauseAndClearedWhenItEnds) {
@@ -615,7 +621,7 @@ TEST_F(JobStoreTest, AProcessKilledMidTransactionLeavesNothingHalfWritten) {
     if (!(*db)->Exec("PRAGMA cache_size = 1").ok()) ::_exit(6);
     if (!(*db)->Exec("BEGIN IMMEDIATE").ok()) ::_exit(3);
     if (!(*db)->Exec("INSERT INTO jobs SELECT 'j-000001', 'half', 'p', '[\"x\"]', '', '{}', 60, 1, 0, 60, 0, 0, 0, "
-                     "'[]', '', 'queued', NULL, 0, 0")
+                     "'[]', '', 'queued', NULL, 0, 0, 'checkpoint'")
              .ok()) {
       ::_exit(4);
     }
