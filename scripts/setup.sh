@@ -10,6 +10,7 @@ packages=(
   libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev
   libboost-dev            # Debian 12's default Boost 1.74 (Asio, Beast); not libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev              # examples/train-digits reads its gzip data set
 )
 
 missing=()
