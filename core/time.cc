@@ -192,4 +192,16 @@ TimePoint StartOfYear(int y) { return sys_days{year{y} / January / 1}; }
 
 TimePoint SystemClock::Now() const { return floor<seconds>(system_clock::now()); }
 
+ScaledClock::ScaledClock(TimePoint origin, double speed)
+    : origin_(origin), speed_(speed), start_(steady_clock::now()) {}
+
+TimePoint ScaledClock::Now() const {
+  const double real_s = duration<double>(steady_clock::now() - start_).count();
+  return origin_ + seconds(static_cast<long long>(real_s * speed_));
+}
+
+Duration ScaledClock::Scaled(milliseconds real) const {
+  return seconds(static_cast<long long>(static_cast<double>(real.count()) / 1000.0 * speed_));
+}
+
 }  // namespace sunwind

@@ -59,6 +59,24 @@ class SystemClock final : public Clock {
   TimePoint Now() const override;
 };
 
+// Time that runs `speed` times faster than real time from `origin`, for
+// `sunwind serve --clock-speed N`: a demo lives a day of the grid in minutes
+// while its jobs run as real processes. Reads the monotonic clock (in
+// time.cc, beside SystemClock), so a change of the wall clock cannot move it.
+class ScaledClock final : public Clock {
+ public:
+  ScaledClock(TimePoint origin, double speed);
+  TimePoint Now() const override;
+  double speed() const { return speed_; }
+  // How long `real` lasts on this clock.
+  Duration Scaled(std::chrono::milliseconds real) const;
+
+ private:
+  TimePoint origin_;
+  double speed_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(TimePoint now) : now_(now) {}

@@ -113,6 +113,9 @@ Result<Decision> PlanningPolicy::Decide(const JobState& job, TimePoint now, bool
   const JobSpec& spec = *job.spec;
   auto it = plans_.find(spec.id);
   const bool locked = job.running && !spec.interruptible;  // runs to the end; nothing to re-plan
+  // A running job the policy never planned (a restarted daemon re-adopted
+  // it) keeps running where it is.
+  if (locked && it == plans_.end()) return Decision{true, WhereToRun(job)};
   if (!locked && (it == plans_.end() || Replan(job, forecast_updated))) {
     if (capacity_) capacity_->Release(spec.id);  // a re-plan may keep its own slots
     auto plan = MakePlan(job, now);

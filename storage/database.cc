@@ -96,6 +96,9 @@ const std::vector<std::string>& Migrations() {
       // 'stop' (SIGSTOP/SIGCONT). Jobs stored before it checkpoint.
       "ALTER TABLE jobs ADD COLUMN pause_mode TEXT NOT NULL DEFAULT 'checkpoint' "
       "CHECK (pause_mode IN ('checkpoint','stop'));",
+      // 14: what a plan is compared with (the run-now counterfactual, the
+      // saving) and where its intensities came from, as a JSON object.
+      "ALTER TABLE plans ADD COLUMN summary_json TEXT NOT NULL DEFAULT '{}';",
   };
   return migrations;
 }

@@ -133,6 +133,7 @@ Result<StoredPlan> PlanFromRow(const SqlRow& r) {
   SUNWIND_ASSIGN_OR_RETURN(p.expected_emissions_g, Real(r[2], "expected_emissions_g"));
   SUNWIND_ASSIGN_OR_RETURN(p.expected_energy_kwh, Real(r[3], "expected_energy_kwh"));
   SUNWIND_ASSIGN_OR_RETURN(int64_t created_at, Int(r[4], "created_at"));
+  SUNWIND_ASSIGN_OR_RETURN(p.summary_json, Text(r[5], "summary_json"));
   p.created_at = FromSeconds(created_at);
   return p;
 }
@@ -183,8 +184,10 @@ bool TransitionAllowed(JobPhase from, JobPhase to) {
       return to == JobPhase::kPaused || to == JobPhase::kDone || to == JobPhase::kFailed ||
              to == JobPhase::kCancelled || to == JobPhase::kQueued;
     // Back to queued: a checkpointed job whose plan moved it to another slot.
+    // paused -> paused: a user takes over a pause the scheduler made.
     case JobPhase::kPaused:
-      return to == JobPhase::kRunning || to == JobPhase::kCancelled || to == JobPhase::kQueued;
+      return to == JobPhase::kRunning || to == JobPhase::kCancelled || to == JobPhase::kQueued ||
+             to == JobPhase::kPaused;
     default: return false;
   }
 }
@@ -363,11 +366,13 @@ Result<std::vector<JobEvent>> JobStore::Events(const std::string& id) {
 }
 
 Result<int64_t> JobStore::SavePlan(const std::string& id, const std::string& intervals_json,
-                                   double expected_emissions_g, double expected_energy_kwh) {
+                                   double expected_emissions_g, double expected_energy_kwh,
+                                   const std::string& summary_json) {
   json intervals = json::parse(intervals_json, nullptr, false);
   if (intervals.is_discarded() || !intervals.is_array()) {
     return Status::InvalidArgument("intervals: must be a JSON array");
   }
+  SUNWIND_RETURN_IF_ERROR(RequireJsonObject(summary_json, "summary"));
   if (!std::isfinite(expected_emissions_g) || expected_emissions_g < 0) {
     return Status::InvalidArgument("expected_emissions_g: must be a finite number >= 0");
   }
@@ -387,8 +392,9 @@ Result<int64_t> JobStore::SavePlan(const std::string& id, const std::string& int
                            db_.Query("SELECT COALESCE(MAX(version), 0) + 1 FROM plans WHERE job_id = ?", {id}));
   SUNWIND_ASSIGN_OR_RETURN(int64_t version, Int(rows[0][0], "version"));
   SUNWIND_RETURN_IF_ERROR(db_.Exec("INSERT INTO plans (job_id, version, intervals_json, expected_emissions_g, "
-                                   "expected_energy_kwh, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                                   {id, version, intervals_json, expected_emissions_g, expected_energy_kwh, now}));
+                                   "expected_energy_kwh, created_at, summary_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                   {id, version, intervals_json, expected_emissions_g, expected_energy_kwh, now,
+                                    summary_json}));
   SUNWIND_RETURN_IF_ERROR(tx.Commit());
   return version;
 }
@@ -401,7 +407,7 @@ Result<std::optional<StoredPlan>> JobStore::GetPlan(const std::string& id) {
 
 Result<std::optional<StoredPlan>> JobStore::GetPlanLocked(const std::string& id) {
   SUNWIND_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT version, intervals_json, expected_emissions_g, "
-                                                "expected_energy_kwh, created_at FROM plans WHERE job_id = ? "
+                                                "expected_energy_kwh, created_at, summary_json FROM plans WHERE job_id = ? "
                                                 "ORDER BY version DESC LIMIT 1",
                                                 {id}));
   if (rows.empty()) return std::optional<StoredPlan>();

@@ -3,7 +3,7 @@
 // transitions, and the executor's handle to it once launched. A daemon that
 // was killed finds all of it again on restart (Recover()).
 //
-// On disk (schema in storage/database.cc, migrations 3-13): times are Unix
+// On disk (schema in storage/database.cc, migrations 3-14): times are Unix
 // seconds, UTC; durations are whole seconds; argv, env, regions, plan
 // intervals, event details and handles are JSON text. Rows are never deleted.
 //
@@ -36,7 +36,8 @@ namespace sunwind {
 //   queued  -> running | cancelled | paused (held by a user before it ran)
 //   running -> paused | done | failed | cancelled | queued (its process was
 //              lost while the daemon was down: it runs again)
-//   paused  -> running | cancelled | queued
+//   paused  -> running | cancelled | queued | paused (a user takes over a
+//              pause the scheduler made)
 // done, failed and cancelled are final.
 enum class JobPhase { kQueued, kRunning, kPaused, kDone, kFailed, kCancelled };
 
@@ -99,6 +100,8 @@ struct StoredPlan {
   std::string intervals_json;
   double expected_emissions_g = 0;
   double expected_energy_kwh = 0;
+  // A JSON object: the run-now counterfactual, the saving, the data's source.
+  std::string summary_json = "{}";
   TimePoint created_at{};
 };
 
@@ -159,7 +162,8 @@ class JobStore {
 
   // Adds the next version of the job's plan; returns its version number.
   Result<int64_t> SavePlan(const std::string& id, const std::string& intervals_json,
-                           double expected_emissions_g, double expected_energy_kwh);
+                           double expected_emissions_g, double expected_energy_kwh,
+                           const std::string& summary_json = "{}");
   // The current (highest) version; nullopt when never planned.
   Result<std::optional<StoredPlan>> GetPlan(const std::string& id);
 

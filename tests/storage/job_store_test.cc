@@ -300,7 +300,7 @@ TEST_F(JobStoreTest, EveryTransitionIsAllowedOrRefusedAsTheStateMachineSays) {
       {JobPhase::kRunning, JobPhase::kFailed},  {JobPhase::kRunning, JobPhase::kCancelled},
       {JobPhase::kPaused, JobPhase::kRunning},  {JobPhase::kPaused, JobPhase::kCancelled},
       {JobPhase::kPaused, JobPhase::kQueued},   {JobPhase::kQueued, JobPhase::kPaused},
-      {JobPhase::kRunning, JobPhase::kQueued},
+      {JobPhase::kRunning, JobPhase::kQueued},  {JobPhase::kPaused, JobPhase::kPaused},
   };
   auto db = OpenDb();
   JobStore store(*db, clock_);
@@ -342,7 +342,7 @@ TEST_F(JobStoreTest, EveryTransitionIsAllowedOrRefusedAsTheStateMachineSays) {
       }
     }
   }
-  EXPECT_EQ(allowed_seen, 11);
+  EXPECT_EQ(allowed_seen, 12);
 }
 
 TEST_F(JobStoreTest, RefusedTransitionSaysWhichOneInPlainWords) {
@@ -428,7 +428,7 @@ TEST_F(JobStoreTest, PlansGetVersionsAndTheLatestWins) {
   EXPECT_FALSE(store.GetPlan(id)->has_value());
   EXPECT_EQ(*store.SavePlan(id, R"([{"region":"local:host","start":"2026-11-23T02:00:00Z"}])", 812.5, 2.7), 1);
   clock_.Advance(hours(1));
-  EXPECT_EQ(*store.SavePlan(id, R"([{"region":"aws:eu-central-1"}])", 640, 2.7), 2);
+  EXPECT_EQ(*store.SavePlan(id, R"([{"region":"aws:eu-central-1"}])", 640, 2.7, R"({"saving_g":172.5})"), 2);
   auto plan = store.GetPlan(id);
   ASSERT_TRUE(plan.ok() && plan->has_value());
   EXPECT_EQ((*plan)->version, 2);
@@ -436,9 +436,11 @@ TEST_F(JobStoreTest, PlansGetVersionsAndTheLatestWins) {
   EXPECT_DOUBLE_EQ((*plan)->expected_emissions_g, 640);
   EXPECT_DOUBLE_EQ((*plan)->expected_energy_kwh, 2.7);
   EXPECT_EQ((*plan)->created_at, t0_ + hours(1));
+  EXPECT_EQ((*plan)->summary_json, R"({"saving_g":172.5})");
 
   EXPECT_EQ(store.SavePlan(id, "{}", 1, 1).status().message(), "intervals: must be a JSON array");
   EXPECT_EQ(store.SavePlan(id, "[]", -1, 1).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.SavePlan(id, "[]", 1, 1, "[1]").status().code(), StatusCode::kInvalidArgument);
   ASSERT_TRUE(store.Transition(id, JobPhase::kCancelled, "user").ok());
   EXPECT_EQ(store.SavePlan(id, "[]", 1, 1).status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ((*store.GetPlan(id))->version, 2);
