@@ -1,11 +1,15 @@
 // sunwind plan: the cleanest slot for one job across candidate regions.
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <fstream>
 #include <ostream>
 
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/forecast_plan.h"
 #include "cli/output.h"
+#include "cli/svg_chart.h"
 #include "core/units.h"
 
 namespace sunwind {
@@ -26,6 +30,7 @@ const std::vector<FlagSpec>& PlanFlags() {
         {"step", true, "slot length of the plan (default 1h)"},
         {"forecast", true, "plan on a forecast made at --at (a model, or auto), then score it on what the grid did"},
         {"forecast-slack", false, "with --forecast: wait for a later window only if it wins by more than the forecast's error"},
+        {"svg", true, "also write an SVG chart of the regions' intensity and the chosen slots to this file"},
         {"help", false, "show this help"},
     };
     s.insert(s.end(), own.begin(), own.end());
@@ -119,6 +124,22 @@ void PrintPlan(std::ostream& out, const Plan& plan, const PlanRequest& q, Emissi
   }
 }
 
+// Writes the plan's chart (--svg). Called before anything is printed, so a
+// path that cannot be written fails the command instead of following a plan
+// that looks like success.
+Status WriteSvg(CommandContext& ctx, const std::string& path, const std::string& svg) {
+  errno = 0;
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (f) f << svg;
+  if (f) f.close();
+  if (!f) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "--svg: cannot write " + path + (errno ? std::string(": ") + std::strerror(errno) : ""));
+  }
+  ctx.err << "wrote " << path << "\n";
+  return Status::Ok();
+}
+
 }  // namespace
 
 int PlanCommand(const Args& args, CommandContext& ctx) {
@@ -127,7 +148,7 @@ int PlanCommand(const Args& args, CommandContext& ctx) {
   if (!flags.ok()) return ReportError(ctx, "plan", flags.status());
   if (flags->Has("help")) {
     ctx.out << "usage: sunwind plan --regions R1,R2,... --duration 6h --deadline T|+24h [--at T] [--power 1.2kW]\n"
-               "                    [--interruptible [--min-chunk 1h] [--resume-overhead 5m]] [--json]\n\n"
+               "                    [--interruptible [--min-chunk 1h] [--resume-overhead 5m]] [--json] [--svg FILE]\n\n"
                "Finds the window (or, for an interruptible job, the set of slots) with the least expected\n"
                "emissions before the deadline, and compares it with running now in the home region.\n"
                "Exit codes: 0 planned, 1 runtime failure, 2 bad input, 3 no plan meets the deadline.\n\n"
@@ -201,6 +222,12 @@ int PlanCommand(const Args& args, CommandContext& ctx) {
     // forecast, and the perfect one is its yardstick.
     auto fp = PlanOnForecast(**app, *model, q, candidates, *home_series, *plan, flags->Has("forecast-slack"));
     if (!fp.ok()) return fail(fp.status());
+    if (auto svg = flags->Get("svg")) {
+      // The forecasts the plan was made on are not kept by PlanOnForecast, so
+      // the chart shows the recorded curves under the forecast plan's slots.
+      auto written = WriteSvg(ctx, *svg, RenderIntensityChart(PlanChartSpec(fp->plan, q, candidates, *home_series)));
+      if (!written.ok()) return fail(written);
+    }
     if (flags->Has("json")) {
       Json j = PlanJson(fp->plan, q, (*app)->factor());
       j["forecast"] = ForecastPlanJson(*fp, *model);
@@ -210,6 +237,10 @@ int PlanCommand(const Args& args, CommandContext& ctx) {
       PrintForecastPlan(ctx.out, *fp, *model);
     }
     return 0;
+  }
+  if (auto svg = flags->Get("svg")) {
+    auto written = WriteSvg(ctx, *svg, RenderIntensityChart(PlanChartSpec(*plan, q, candidates, *home_series)));
+    if (!written.ok()) return fail(written);
   }
   if (flags->Has("json")) {
     ctx.out << PlanJson(*plan, q, (*app)->factor()).dump(2) << "\n";
