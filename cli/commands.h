@@ -28,6 +28,7 @@ int ZonesCommand(const Args& args, CommandContext& ctx);
 int ForecastCommand(const Args& args, CommandContext& ctx);
 int IntensityCommand(const Args& args, CommandContext& ctx);
 int SimulateCommand(const Args& args, CommandContext& ctx);
+int MeasureCommand(const Args& args, CommandContext& ctx);
 
 // One place maps status codes to exit codes.
 int ExitCodeFor(const Status& status);

@@ -21,6 +21,7 @@ const Tool kTools[] = {
     {"intensity", "the grid's carbon intensity now (with the power breakdown) or over a range, with its source", sunwind::IntensityCommand},
     {"forecast", "forecast a zone's intensity with its error band, or backtest the models (eval)", sunwind::ForecastCommand},
     {"simulate", "replay a workload under each scheduling policy on recorded grid data", sunwind::SimulateCommand},
+    {"measure", "run a command, meter its energy (CPU, GPU, RAM) and emissions, write a CodeCarbon CSV row", sunwind::MeasureCommand},
 };
 
 int Usage(std::ostream& out, int code) {
