@@ -28,7 +28,17 @@ int ZonesCommand(const Args& args, CommandContext& ctx);
 int ForecastCommand(const Args& args, CommandContext& ctx);
 int IntensityCommand(const Args& args, CommandContext& ctx);
 int SimulateCommand(const Args& args, CommandContext& ctx);
+int ServeCommand(const Args& args, CommandContext& ctx);
+int DemoCommand(const Args& args, CommandContext& ctx);
 int MeasureCommand(const Args& args, CommandContext& ctx);
+// The daemon's client (issue 6, cli/client_commands.cc).
+int SubmitCommand(const Args& args, CommandContext& ctx);
+int JobsCommand(const Args& args, CommandContext& ctx);
+int ShowCommand(const Args& args, CommandContext& ctx);
+int PauseCommand(const Args& args, CommandContext& ctx);
+int ResumeCommand(const Args& args, CommandContext& ctx);
+int CancelCommand(const Args& args, CommandContext& ctx);
+int LogsCommand(const Args& args, CommandContext& ctx);
 
 // One place maps status codes to exit codes.
 int ExitCodeFor(const Status& status);

@@ -21,7 +21,16 @@ const Tool kTools[] = {
     {"intensity", "the grid's carbon intensity now (with the power breakdown) or over a range, with its source", sunwind::IntensityCommand},
     {"forecast", "forecast a zone's intensity with its error band, or backtest the models (eval)", sunwind::ForecastCommand},
     {"simulate", "replay a workload under each scheduling policy on recorded grid data", sunwind::SimulateCommand},
+    {"serve", "run the daemon: a persistent queue of jobs run in their cleanest slots, with an HTTP API", sunwind::ServeCommand},
+    {"demo", "run the daemon on an accelerated clock with example jobs and show what it does", sunwind::DemoCommand},
     {"measure", "run a command, meter its energy (CPU, GPU, RAM) and emissions, write a CodeCarbon CSV row", sunwind::MeasureCommand},
+    {"submit", "queue a job with the sunwind daemon; it runs in the cleanest window before its deadline", sunwind::SubmitCommand},
+    {"jobs", "list the daemon's jobs (--state, --project)", sunwind::JobsCommand},
+    {"show", "a job's spec, plan with expected emissions, state history and logs", sunwind::ShowCommand},
+    {"pause", "pause a job (the scheduler will not resume it)", sunwind::PauseCommand},
+    {"resume", "resume a job you paused", sunwind::ResumeCommand},
+    {"cancel", "cancel a job", sunwind::CancelCommand},
+    {"logs", "print a job's stdout or stderr (--follow until it ends)", sunwind::LogsCommand},
 };
 
 int Usage(std::ostream& out, int code) {

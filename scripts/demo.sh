@@ -2,7 +2,8 @@
 # The main job on the embedded default (bundled real grid traces, no network,
 # no account): rank four European regions, plan a 6-hour training job
 # across three regions before its deadline (at once and interruptibly), and
-# replay a month of training jobs under every scheduling policy.
+# replay a month of training jobs under every scheduling policy; then run the
+# daemon on an accelerated clock (an hour a second) with four example jobs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --target sunwind >/dev/null
@@ -22,3 +23,6 @@ $sw plan --regions aws:eu-central-1,aws:eu-west-2 --duration 6h \
 echo
 echo "== A month of ML training jobs (Let's Wait Awhile scenario) under every policy, January 2020 =="
 $sw simulate --workload examples/workloads/ml-training.yaml --from 2020-01-01 --to 2020-02-01
+echo
+echo "== The daemon: four jobs submitted over its HTTP API, run as real processes on a clock x3600 =="
+$sw demo

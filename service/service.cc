@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "executors/handle_file.h"
+#include "service/plan_json.h"
 
 namespace sunwind {
 
@@ -14,8 +15,6 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kLocal = "local";
-
-int64_t UnixSeconds(TimePoint t) { return t.time_since_epoch().count(); }
 
 std::string HandleJson(const ProcessHandle& h) {
   return json{{"pid", h.job_pid},
@@ -43,35 +42,6 @@ json EndDetail(const ProcessStatus& s) {
   if (s.state == ProcessState::kKilled) d["signal"] = s.signal;
   if (s.ended != TimePoint{}) d["ended"] = FormatTime(s.ended);
   return d;
-}
-
-json PlanIntervalsJson(const Plan& plan) {
-  json out = json::array();
-  for (const auto& iv : plan.intervals) {
-    out.push_back({{"region", iv.region ? iv.region->id : ""},
-                   {"start", FormatTime(iv.start)},
-                   {"end", FormatTime(iv.end)},
-                   {"mean_intensity_g_per_kwh", iv.mean_intensity_g_per_kwh},
-                   {"energy_kwh", iv.energy_kwh},
-                   {"emissions_g", iv.emissions_g},
-                   {"kind", iv.kind},
-                   {"source", iv.source}});
-  }
-  return out;
-}
-
-json PlanSummaryJson(const Plan& plan) {
-  json s{{"work_s", plan.work.count()}, {"saving_g", plan.saving_g}, {"saving_pct", plan.saving_pct},
-         {"notes", plan.notes}};
-  if (plan.run_now.region) {
-    s["run_now"] = {{"region", plan.run_now.region->id},
-                    {"start", FormatTime(plan.run_now.start)},
-                    {"end", FormatTime(plan.run_now.end)},
-                    {"mean_intensity_g_per_kwh", plan.run_now.mean_intensity_g_per_kwh},
-                    {"emissions_g", plan.run_now.emissions_g}};
-  }
-  if (plan.intervals.empty()) s["notes"].push_back("no window meets the deadline on the data known: runs at once");
-  return s;
 }
 
 // Time spent running, and where, from the event log.
@@ -304,9 +274,21 @@ Status Service::SaveHandle(const std::string& id, const ProcessHandle& handle) {
 }
 
 void Service::SavePlan(const JobSpec& spec, const Plan& plan) {
+  json summary = PlanSummaryJson(plan);
+  // The counterfactual is running at submission: a re-plan of a job that has
+  // not started keeps the first plan's, so its saving stays comparable.
+  const JobState* state = queue_ ? queue_->Find(spec.id) : nullptr;
+  if (auto previous = store_.GetPlan(spec.id); previous.ok() && previous->has_value() && state && !state->started) {
+    json first = json::parse((*previous)->summary_json, nullptr, false);
+    if (first.is_object() && first.contains("run_now")) {
+      summary["run_now"] = first["run_now"];
+      const double run_now_g = first["run_now"].value("emissions_g", plan.emissions_g);
+      summary["saving_g"] = run_now_g - plan.emissions_g;
+      summary["saving_pct"] = run_now_g > 0 ? 100 * (run_now_g - plan.emissions_g) / run_now_g : 0.0;
+    }
+  }
   // A plan that cannot be stored is still followed; the next re-plan retries.
-  (void)store_.SavePlan(spec.id, PlanIntervalsJson(plan).dump(), plan.emissions_g, plan.energy_kwh,
-                        PlanSummaryJson(plan).dump());
+  (void)store_.SavePlan(spec.id, PlanIntervalsJson(plan).dump(), plan.emissions_g, plan.energy_kwh, summary.dump());
 }
 
 Status Service::RecordEnd(const std::string& id, const ProcessStatus& st, const std::string& how, bool in_tick) {

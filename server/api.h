@@ -1,0 +1,79 @@
+// The daemon's HTTP API as a pure function: request in, response out. No
+// sockets here (HttpServer carries requests to Handle), so routing, auth and
+// every 4xx are tested without a network. The contract is docs/api.md and
+// docs/openapi.yaml.
+//
+//   POST /v1/jobs                      submit (201 + the job)
+//   GET  /v1/jobs?state=&project=      list
+//   GET  /v1/jobs/{id}                 the job, its plan, its history
+//   POST /v1/jobs/{id}:pause|:resume|:cancel
+//   GET  /v1/jobs/{id}/logs?stream=stdout|stderr&offset=N
+//   GET  /v1/regions/rank?regions=a,b&duration_s=N
+//   POST /v1/plan                      plan without submitting
+//   GET  /v1/healthz
+//
+// Auth: a request that changes state needs `Authorization: Bearer <token>`;
+// reads need it too unless they come over loopback and the daemon was not
+// told to protect them. Wrong or missing: 401. Tokens are compared in
+// constant time and never logged or echoed.
+#ifndef SUNWIND_SERVER_API_H_
+#define SUNWIND_SERVER_API_H_
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/http_server.h"
+#include "service/service.h"
+
+namespace sunwind {
+
+struct ApiOptions {
+  // Required on every request that changes state; empty refuses them all.
+  std::string token;
+  // Reads need the token too (a daemon listening beyond loopback, unless its
+  // config opens reads); otherwise reads from loopback are open.
+  bool reads_need_token = false;
+  // For /v1/healthz.
+  std::string version;
+  double clock_speed = 1.0;
+};
+
+class Api {
+ public:
+  // References must outlive the Api. `fetch` answers rank and plan.
+  Api(Service& service, const RegionCatalogue& regions, FetchIntensity fetch, const Clock& clock,
+      ApiOptions options);
+
+  // Thread-safe (the Service serialises).
+  ApiResponse Handle(const ApiRequest& request);
+
+ private:
+  ApiResponse Submit(const ApiRequest& r);
+  ApiResponse ListJobs(const ApiRequest& r);
+  ApiResponse ShowJob(const std::string& id);
+  ApiResponse Act(const std::string& id, const std::string& action);
+  ApiResponse Logs(const std::string& id, const ApiRequest& r);
+  ApiResponse Rank(const ApiRequest& r);
+  ApiResponse PlanOnly(const ApiRequest& r);
+  bool Authorised(const ApiRequest& r) const;
+
+  Service& service_;
+  const RegionCatalogue& regions_;
+  FetchIntensity fetch_;
+  const Clock& clock_;
+  ApiOptions options_;
+};
+
+// The job object of the API (and of `sunwind jobs --json`). Environment
+// values are left out (they may hold credentials); their names are listed.
+nlohmann::json JobJson(const JobRecord& job);
+nlohmann::json JobDetailJson(const JobDetail& detail);
+// A submission from a POST /v1/jobs body. Unknown fields, wrong types and
+// bad values are InvalidArgument naming the field; `now` judges "in the past".
+Result<JobSubmission> SubmissionFromJson(const nlohmann::json& body, TimePoint now);
+
+}  // namespace sunwind
+
+#endif  // SUNWIND_SERVER_API_H_

@@ -1,0 +1,235 @@
+// The API as a pure function over a real Service (SQLite file, real
+// processes): routing, auth, and the bad-input table, each refused with its
+// status and a body naming the field, the store unchanged.
+#include "server/api.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "executors/posix_process_runner.h"
+#include "regions/zones.h"
+#include "tests/support/temp_dir.h"
+
+namespace sunwind {
+namespace {
+
+using namespace std::chrono;
+using nlohmann::json;
+
+constexpr const char* kToken = "0123456789abcdef0123456789abcdef";
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto zones = ZoneTable::LoadFromFile(SUNWIND_TEST_DATA_DIR "/zones/zones.json");
+    ASSERT_TRUE(zones.ok());
+    zones_ = std::move(zones).value();
+    auto cat = RegionCatalogue::LoadFromFile(SUNWIND_TEST_DATA_DIR "/regions/catalogue.yaml", zones_);
+    ASSERT_TRUE(cat.ok());
+    catalogue_ = std::move(cat).value();
+    ASSERT_TRUE(catalogue_
+                    .MergeConfigNode(YAML::Load("- {id: 'local:host', zone: DE, pue: 1.0, executor: {kind: local}}"),
+                                     "test", zones_)
+                    .ok());
+    auto db = Database::Open(dir_.File("sunwind.db"));
+    ASSERT_TRUE(db.ok());
+    db_ = std::move(db).value();
+    ServiceOptions o;
+    o.jobs_dir = dir_.File("jobs");
+    auto s = Service::Open(*db_, clock_, catalogue_, Fetch(), runner_, o);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    service_ = std::move(s).value();
+    ApiOptions a;
+    a.token = kToken;
+    a.version = "test";
+    api_ = std::make_unique<Api>(*service_, catalogue_, Fetch(), clock_, a);
+  }
+
+  FetchIntensity Fetch() {
+    return [](const Region* r, TimePoint from, TimePoint to, Duration step) -> Result<RegionSeries> {
+      IntensitySeries s;
+      s.start = from;
+      s.step = step;
+      for (TimePoint t = from; t < to; t += step) s.Append(r->zone == "DE" ? 400 : 100, PointKind::kReplayed, "test");
+      return RegionSeries{r, s};
+    };
+  }
+
+  ApiRequest Request(const std::string& method, const std::string& target, const std::string& body = "",
+                     bool with_token = true) {
+    ApiRequest r;
+    r.method = method;
+    r.target = target;
+    r.path = target.substr(0, target.find('?'));
+    if (auto q = target.find('?'); q != std::string::npos) {
+      std::string rest = target.substr(q + 1);
+      size_t pos = 0;
+      while (pos <= rest.size()) {
+        size_t amp = rest.find('&', pos);
+        std::string kv = rest.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+        if (auto eq = kv.find('='); eq != std::string::npos) r.query[kv.substr(0, eq)] = kv.substr(eq + 1);
+        if (amp == std::string::npos) break;
+        pos = amp + 1;
+      }
+    }
+    r.body = body;
+    r.remote_address = "127.0.0.1";
+    r.remote_is_loopback = true;
+    if (with_token) r.headers["authorization"] = std::string("Bearer ") + kToken;
+    return r;
+  }
+
+  json Body(const ApiResponse& a) { return json::parse(a.body); }
+
+  json Valid() {
+    return json{{"name", "finetune"},
+                {"project", "nlp"},
+                {"command", {"/bin/true"}},
+                {"duration_s", 3600},
+                {"power_w", 900},
+                {"deadline", FormatTime(clock_.Now() + hours(24))},
+                {"env", {{"HF_TOKEN", "secret-value"}}}};
+  }
+
+  testing::TempDir dir_;
+  ManualClock clock_{TimePoint(hours(24 * 20780))};
+  PosixProcessRunner runner_{clock_};
+  ZoneTable zones_;
+  RegionCatalogue catalogue_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<Api> api_;
+};
+
+TEST_F(ApiTest, SubmitAnswers201WithTheJobAndItsLocation) {
+  auto a = api_->Handle(Request("POST", "/v1/jobs", Valid().dump()));
+  ASSERT_EQ(a.status, 201) << a.body;
+  json j = Body(a);
+  EXPECT_EQ(j["id"], "j-000001");
+  EXPECT_EQ(j["state"], "queued");
+  EXPECT_EQ(j["duration_s"], 3600);
+  EXPECT_EQ(j["deadline"], FormatTime(clock_.Now() + hours(24)));
+  EXPECT_EQ(j["env_names"], json::array({"HF_TOKEN"}));
+  EXPECT_EQ(a.body.find("secret-value"), std::string::npos);  // env values are not echoed
+  ASSERT_EQ(a.headers.size(), 1u);
+  EXPECT_EQ(a.headers[0], std::make_pair(std::string("Location"), std::string("/v1/jobs/j-000001")));
+
+  ASSERT_TRUE(service_->Tick().ok());
+  auto show = api_->Handle(Request("GET", "/v1/jobs/j-000001"));
+  ASSERT_EQ(show.status, 200);
+  json d = Body(show);
+  EXPECT_EQ(d["plan"]["version"], 1);
+  EXPECT_EQ(d["plan"]["intervals"][0]["region"], "local:host");
+  EXPECT_EQ(d["events"][0]["reason"], "submitted");
+  auto list = api_->Handle(Request("GET", "/v1/jobs?project=nlp"));
+  EXPECT_EQ(Body(list)["jobs"].size(), 1u);
+  EXPECT_EQ(Body(api_->Handle(Request("GET", "/v1/jobs?project=other")))["jobs"].size(), 0u);
+}
+
+TEST_F(ApiTest, EachBadSubmissionIs400NamingTheFieldAndStoresNothing) {
+  struct Case {
+    std::string body;
+    std::string error_starts;
+  };
+  json unknown = Valid();
+  unknown["gpus"] = 2;
+  json past = Valid();
+  past["deadline"] = FormatTime(clock_.Now() - hours(1));
+  json too_soon = Valid();
+  too_soon["deadline"] = FormatTime(clock_.Now() + minutes(30));
+  json negative = Valid();
+  negative["duration_s"] = -60;
+  json absurd = Valid();
+  absurd["power_w"] = 5e6;
+  json region = Valid();
+  region["allowed_regions"] = {"local:host", "mars:olympus"};
+  json advisory = Valid();
+  advisory["home_region"] = "aws:eu-central-1";
+  json text_duration = Valid();
+  text_duration["duration_s"] = "3h";
+  json missing = Valid();
+  missing.erase("command");
+  json bad_time = Valid();
+  bad_time["deadline"] = "tomorrow";
+  json mode = Valid();
+  mode["pause_mode"] = "freeze";
+  const std::vector<Case> cases = {
+      {"{not json", "body: not valid JSON"},
+      {"[1,2]", "body: must be a JSON object"},
+      {unknown.dump(), "gpus: unknown field"},
+      {past.dump(), "deadline: " + FormatTime(clock_.Now() - hours(1)) + " is in the past"},
+      {too_soon.dump(), "deadline: "},
+      {negative.dump(), "duration_s: must be positive"},
+      {absurd.dump(), "power_w: "},
+      {region.dump(), "allowed_regions: unknown region 'mars:olympus'"},
+      {advisory.dump(), "home_region: region 'aws:eu-central-1' is advisory"},
+      {text_duration.dump(), "duration_s: must be a number of seconds"},
+      {missing.dump(), "command: is required"},
+      {bad_time.dump(), "deadline: \"tomorrow\" is not an RFC 3339 time"},
+      {mode.dump(), "pause_mode: "},
+  };
+  for (const auto& c : cases) {
+    auto a = api_->Handle(Request("POST", "/v1/jobs", c.body));
+    EXPECT_EQ(a.status, 400) << c.body;
+    std::string error = Body(a).value("error", "");
+    EXPECT_EQ(error.rfind(c.error_starts, 0), 0u) << error;
+  }
+  EXPECT_TRUE(service_->List()->empty());
+}
+
+TEST_F(ApiTest, ChangesNeedTheTokenAndReadsFromLoopbackDoNot) {
+  auto no_token = api_->Handle(Request("POST", "/v1/jobs", Valid().dump(), /*with_token=*/false));
+  EXPECT_EQ(no_token.status, 401);
+  EXPECT_EQ(Body(no_token)["error"], "missing or wrong bearer token (Authorization: Bearer <token>)");
+  auto wrong = Request("POST", "/v1/jobs", Valid().dump(), false);
+  wrong.headers["authorization"] = "Bearer 0123456789abcdef0123456789abcdeX";
+  EXPECT_EQ(api_->Handle(wrong).status, 401);
+  EXPECT_EQ(api_->Handle(wrong).body.find("0123456789"), std::string::npos);
+  EXPECT_TRUE(service_->List()->empty());
+
+  EXPECT_EQ(api_->Handle(Request("GET", "/v1/jobs", "", false)).status, 200);
+  auto remote = Request("GET", "/v1/jobs", "", false);
+  remote.remote_is_loopback = false;
+  remote.remote_address = "10.0.0.2";
+  EXPECT_EQ(api_->Handle(remote).status, 401);
+  EXPECT_EQ(api_->Handle(Request("GET", "/v1/healthz", "", false)).status, 200);
+}
+
+TEST_F(ApiTest, ActionsAnswerTheJobOr409Or404) {
+  ASSERT_EQ(api_->Handle(Request("POST", "/v1/jobs", Valid().dump())).status, 201);
+  auto pause = api_->Handle(Request("POST", "/v1/jobs/j-000001:pause"));
+  ASSERT_EQ(pause.status, 200) << pause.body;
+  EXPECT_EQ(Body(pause)["state"], "paused");
+  EXPECT_EQ(Body(pause)["paused_by"], "user");
+  EXPECT_EQ(api_->Handle(Request("POST", "/v1/jobs/j-000001:pause")).status, 409);
+  EXPECT_EQ(Body(api_->Handle(Request("POST", "/v1/jobs/j-000001:resume")))["state"], "queued");
+  EXPECT_EQ(Body(api_->Handle(Request("POST", "/v1/jobs/j-000001:cancel")))["state"], "cancelled");
+  auto again = api_->Handle(Request("POST", "/v1/jobs/j-000001:cancel"));
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(Body(again)["error"], "job j-000001: has ended (cancelled)");
+  EXPECT_EQ(api_->Handle(Request("POST", "/v1/jobs/j-000009:cancel")).status, 404);
+  EXPECT_EQ(api_->Handle(Request("POST", "/v1/jobs/j-000001:explode")).status, 404);
+  EXPECT_EQ(api_->Handle(Request("GET", "/v1/nothing")).status, 404);
+  EXPECT_EQ(api_->Handle(Request("GET", "/v1/jobs?state=sleeping")).status, 400);
+}
+
+TEST_F(ApiTest, RankAndPlanAnswerWithoutStoringAJob) {
+  auto rank = api_->Handle(Request("GET", "/v1/regions/rank?regions=local:host,gcp:europe-north1&duration_s=7200"));
+  ASSERT_EQ(rank.status, 200) << rank.body;
+  json r = Body(rank);
+  ASSERT_EQ(r["regions"].size(), 2u);
+  EXPECT_EQ(r["regions"][0]["region"], "gcp:europe-north1");  // 100 g/kWh beats DE's 400
+  EXPECT_EQ(r["regions"][0]["runnable"], false);
+  json plan_body{{"duration_s", 3600}, {"power_w", 1000}, {"deadline", FormatTime(clock_.Now() + hours(6))},
+                 {"regions", {"local:host", "gcp:europe-north1"}}};
+  auto plan = api_->Handle(Request("POST", "/v1/plan", plan_body.dump()));
+  ASSERT_EQ(plan.status, 200) << plan.body;
+  EXPECT_EQ(Body(plan)["intervals"][0]["region"], "gcp:europe-north1");
+  EXPECT_TRUE(service_->List()->empty());
+  EXPECT_EQ(api_->Handle(Request("POST", "/v1/plan", R"({"duration_s":3600})")).status, 400);
+}
+
+}  // namespace
+}  // namespace sunwind

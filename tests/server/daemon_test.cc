@@ -1,0 +1,173 @@
+// `sunwind serve` as users run it: the built binary on a free port, real
+// HTTP, real processes, a SQLite file; killed with SIGKILL while jobs are
+// queued, running and paused, restarted, and every job accounted for.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/time.h"
+#include "providers/http_transport.h"
+#include "tests/support/temp_dir.h"
+
+namespace sunwind {
+namespace {
+
+using namespace std::chrono;
+using nlohmann::json;
+
+class Daemon {
+ public:
+  // Starts `sunwind serve` on a free port with its state in `dir`.
+  explicit Daemon(const std::string& dir) : dir_(dir) {
+    int fds[2];
+    EXPECT_EQ(::pipe(fds), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], 2);
+      ::close(fds[0]);
+      ::execl(SUNWIND_BINARY, SUNWIND_BINARY, "serve", "--listen", "127.0.0.1:0", "--state-dir", dir.c_str(),
+              "--config", SUNWIND_SOURCE_DIR "/config/sunwind.yaml", "--tick", "200ms", nullptr);
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    err_ = fds[0];
+    // It says where it listens after what it recovered.
+    std::string line, all;
+    char c;
+    std::smatch m;
+    while (url_.empty() && ::read(err_, &c, 1) == 1) {
+      if (c != '\n') {
+        line += c;
+        continue;
+      }
+      all += line + "\n";
+      if (std::regex_search(line, m, std::regex("listening on (http://127\\.0\\.0\\.1:[0-9]+)"))) url_ = m[1];
+      line.clear();
+    }
+    EXPECT_FALSE(url_.empty()) << all;
+    std::ifstream token(dir + "/token");
+    std::getline(token, token_);
+  }
+  ~Daemon() {
+    if (pid_ > 0) Kill(SIGKILL);
+    if (err_ >= 0) ::close(err_);
+  }
+
+  int Kill(int signal) {
+    ::kill(pid_, signal);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+
+  json Call(const std::string& method, const std::string& path, const json& body = nullptr, int* status = nullptr,
+            bool with_token = true) {
+    HttpRequest r;
+    r.method = method;
+    r.url = url_ + path;
+    r.headers = {{"Content-Type", "application/json"}};
+    if (with_token) r.headers.push_back({"Authorization", "Bearer " + token_});
+    if (!body.is_null()) r.body = body.dump();
+    auto a = http_->Send(r);
+    EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.status().message());
+    if (!a.ok()) return nullptr;
+    if (status) *status = a->status;
+    return json::parse(a->body, nullptr, false);
+  }
+
+  std::string State(const std::string& id) { return Call("GET", "/v1/jobs/" + id).value("state", ""); }
+
+  // Polls until the job leaves `state` or `limit` passes.
+  std::string WaitWhile(const std::string& id, const std::string& state, milliseconds limit = milliseconds(8000)) {
+    auto give_up = steady_clock::now() + limit;
+    std::string now = State(id);
+    while (now == state && steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(milliseconds(100));
+      now = State(id);
+    }
+    return now;
+  }
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+  int err_ = -1;
+  std::string url_;
+  std::string token_;
+  std::unique_ptr<HttpTransport> http_ = MakeCurlTransport();
+};
+
+json Job(const std::string& name, const std::string& script, int duration_s, int deadline_in_s) {
+  SystemClock clock;
+  return json{{"name", name},
+              {"project", "e2e"},
+              {"command", {"/bin/sh", "-c", script}},
+              {"duration_s", duration_s},
+              {"power_w", 500},
+              {"deadline", FormatTime(clock.Now() + seconds(deadline_in_s))}};
+}
+
+TEST(DaemonTest, SurvivesKill9WithEveryJobAccountedFor) {
+  // Given jobs running (one ending while the daemon is down), one held by a
+  // user and one queued far ahead, a SIGKILLed daemon restarted on the same
+  // state should re-adopt the live job, record how the other ended, keep the
+  // held one paused and the queued one queued, and lose or duplicate none.
+  testing::TempDir dir;
+  std::string ends, runs, held;
+  {
+    Daemon d(dir.path().string());
+    int status = 0;
+    // Deadlines that leave no room to wait: they start at the next tick.
+    ends = d.Call("POST", "/v1/jobs", Job("ends", "sleep 1; exit 0", 3600, 3660), &status)["id"];
+    ASSERT_EQ(status, 201);
+    runs = d.Call("POST", "/v1/jobs", Job("runs", "sleep 20", 3600, 3660))["id"];
+    held = d.Call("POST", "/v1/jobs", Job("held", "sleep 20", 3600, 48 * 3600))["id"];
+    EXPECT_EQ(d.Call("POST", "/v1/jobs/" + held + ":pause")["state"], "paused");
+    EXPECT_EQ(d.WaitWhile(ends, "queued"), "running");
+    EXPECT_EQ(d.WaitWhile(runs, "queued"), "running");
+    d.Kill(SIGKILL);
+  }
+  std::this_thread::sleep_for(milliseconds(1500));  // "ends" finishes meanwhile
+  Daemon d(dir.path().string());
+  json jobs = d.Call("GET", "/v1/jobs");
+  ASSERT_EQ(jobs["jobs"].size(), 3u);
+  json e = d.Call("GET", "/v1/jobs/" + ends);
+  EXPECT_EQ(e["state"], "done");
+  EXPECT_EQ(e["events"].back()["reason"], "ended while the daemon was down");
+  EXPECT_EQ(e["events"].back()["detail"]["exit_code"], 0);
+  EXPECT_EQ(d.State(runs), "running");
+  EXPECT_EQ(d.State(held), "paused");
+  EXPECT_EQ(d.Call("POST", "/v1/jobs/" + runs + ":cancel")["state"], "cancelled");
+  // SIGTERM stops the daemon cleanly (exit 0).
+  int status = d.Kill(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(DaemonTest, RefusesBadInputAndAnswers401WithoutTheToken) {
+  testing::TempDir dir;
+  Daemon d(dir.path().string());
+  int status = 0;
+  json bad = Job("bad", "true", 3600, 60);  // deadline before duration allows
+  json answer = d.Call("POST", "/v1/jobs", bad, &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(answer["error"].get<std::string>().rfind("deadline: ", 0), 0u);
+  answer = d.Call("POST", "/v1/jobs", Job("ok", "true", 60, 3600), &status, /*with_token=*/false);
+  EXPECT_EQ(status, 401);
+  EXPECT_EQ(d.Call("GET", "/v1/jobs")["jobs"].size(), 0u);
+  EXPECT_EQ(d.Call("GET", "/v1/healthz")["status"], "ok");
+}
+
+}  // namespace
+}  // namespace sunwind
