@@ -102,6 +102,94 @@ TEST(JobQueueTest, NeverPausesARunningNonInterruptibleJob) {
   EXPECT_EQ(Duration{7200}, queue.jobs()[1].Remaining());
 }
 
+// Runs every job in every slot.
+class EagerPolicy final : public Policy {
+ public:
+  std::string Name() const override { return "eager"; }
+  Result<Decision> Decide(const JobState& job, TimePoint now, bool forecast_updated) override {
+    return Decision{true, job.spec->home_region};
+  }
+};
+
+TEST(JobQueueTest, ReportedEndsKeepAnOverrunningJobRunningUntilItsProcessEnds) {
+  // Given the daemon's mode (a job ends when its process does), a 2 h job
+  // still running at 3 h should be marked overrun and kept running, never
+  // finished on the estimate, and end when Ended says so.
+  auto region = MakeRegion("test:a", "A");
+  JobSpec job = Job("long", 0, 2, 10, region.get(), /*interruptible=*/true);
+  ManualClock clock(H(0));
+  EagerPolicy policy;
+  RecordingExecutor executor;
+  JobQueue queue(clock, policy, executor, kHour, JobEnd::kReported);
+  queue.Submit(job);
+  for (int h = 0; h <= 3; ++h) {
+    clock.Set(H(h));
+    ASSERT_TRUE(queue.Tick(false).ok());
+  }
+  const JobState* s = queue.Find("long");
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->running);
+  EXPECT_TRUE(s->overrun);
+  EXPECT_FALSE(s->finished);
+  EXPECT_FALSE(queue.AllFinished());
+  ASSERT_TRUE(queue.Ended("long", H(3) + Duration{1800}).ok());
+  EXPECT_TRUE(queue.Find("long")->finished);
+  EXPECT_TRUE(queue.AllFinished());
+  EXPECT_EQ(queue.Ended("long", H(4)).code(), StatusCode::kNotFound);
+  EXPECT_EQ(std::vector<std::string>({"start long 2020-03-02T00:00:00Z"}), executor.calls);
+}
+
+TEST(JobQueueTest, AHeldJobIsLeftAloneUntilReleased) {
+  // Given a running interruptible job that a user holds, we should neither
+  // resume nor start it on later ticks, even when it must run to meet its
+  // deadline, and start deciding about it again once released.
+  auto region = MakeRegion("test:a", "A");
+  JobSpec job = Job("held", 0, 2, 4, region.get(), /*interruptible=*/true);
+  ManualClock clock(H(0));
+  EagerPolicy policy;
+  RecordingExecutor executor;
+  JobQueue queue(clock, policy, executor, kHour, JobEnd::kReported);
+  queue.Submit(job);
+  ASSERT_TRUE(queue.Tick(false).ok());
+  ASSERT_TRUE(queue.Hold("held").ok());
+  EXPECT_FALSE(queue.Find("held")->running);
+  EXPECT_EQ(queue.Find("held")->pauses, 1);
+  for (int h = 1; h <= 3; ++h) {
+    clock.Set(H(h));
+    ASSERT_TRUE(queue.Tick(false).ok());
+  }
+  EXPECT_EQ(std::vector<std::string>({"start held 2020-03-02T00:00:00Z"}), executor.calls);
+  ASSERT_TRUE(queue.Release("held", /*running=*/false).ok());
+  clock.Set(H(4));
+  ASSERT_TRUE(queue.Tick(false).ok());
+  EXPECT_EQ(executor.calls.back(), "resume held 2020-03-02T04:00:00Z");
+  EXPECT_EQ(queue.Hold("nobody").code(), StatusCode::kNotFound);
+}
+
+TEST(JobQueueTest, ARestoredRunningJobKeepsRunningWhereItIs) {
+  // Given a restarted daemon's job that was running with 1 h of its 3 h
+  // done, we should neither start it again nor pause it, and credit its work.
+  auto region = MakeRegion("test:a", "A");
+  JobSpec job = Job("adopted", 0, 3, 10, region.get());
+  ManualClock clock(H(1));
+  FicklePolicy policy;  // would stop anything already started
+  RecordingExecutor executor;
+  JobQueue queue(clock, policy, executor, kHour, JobEnd::kReported);
+  JobState state;
+  state.started = true;
+  state.running = true;
+  state.region = region.get();
+  state.work_done = kHour;
+  queue.Restore(job, state);
+  for (int h = 1; h <= 2; ++h) {
+    clock.Set(H(h));
+    ASSERT_TRUE(queue.Tick(false).ok());
+  }
+  EXPECT_TRUE(executor.calls.empty());
+  EXPECT_TRUE(queue.Find("adopted")->running);
+  EXPECT_EQ(queue.Find("adopted")->work_done, 2 * kHour);
+}
+
 TEST(JobQueueTest, RunsAJobWhoseRemainingWorkFillsTheTimeLeft) {
   // Given a policy that never lets a job run again, we should still resume
   // the interruptible job when its remaining 2 h equal the time to its deadline.
