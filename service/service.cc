@@ -402,25 +402,34 @@ Status Service::Recover() {
   return Status::Ok();
 }
 
+void Service::DrainPending() {
+  std::vector<JobRecord> submitted;
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    submitted.swap(pending_);
+  }
+  for (const JobRecord& job : submitted) Track(job, JobState{});
+}
+
 Result<JobRecord> Service::Submit(JobSubmission submission) {
-  std::lock_guard<std::mutex> lock(mu_);
+  // Stored at once, handed to the core at its next call: a submission never
+  // waits for a tick that is planning other jobs.
   const TimePoint now = clock_.Now();
   if (submission.earliest_start < now) submission.earliest_start = now;
   SUNWIND_RETURN_IF_ERROR(ValidateSubmission(submission));
   SUNWIND_RETURN_IF_ERROR(ResolveRegions(submission).status());
   SUNWIND_ASSIGN_OR_RETURN(std::string id, store_.Create(submission));
   SUNWIND_ASSIGN_OR_RETURN(JobRecord job, store_.Get(id));
-  Track(job, JobState{});
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  pending_.push_back(job);
   return job;
 }
 
-Result<std::vector<JobRecord>> Service::List(const JobFilter& filter) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return store_.List(filter);
-}
+// Reads go to the store only (it serialises its own calls), never wait for
+// the core.
+Result<std::vector<JobRecord>> Service::List(const JobFilter& filter) { return store_.List(filter); }
 
 Result<JobDetail> Service::Show(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
   JobDetail d;
   SUNWIND_ASSIGN_OR_RETURN(d.job, store_.Get(id));
   SUNWIND_ASSIGN_OR_RETURN(d.plan, store_.GetPlan(id));
@@ -444,6 +453,7 @@ Result<JobDetail> Service::Show(const std::string& id) {
 
 Result<JobRecord> Service::Pause(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
+  DrainPending();
   SUNWIND_ASSIGN_OR_RETURN(JobRecord job, store_.Get(id));
   if (job.state == JobPhase::kPaused && job.paused_by == PausedBy::kUser) {
     return Status(StatusCode::kFailedPrecondition, "job " + id + ": is paused already");
@@ -477,6 +487,7 @@ Result<JobRecord> Service::Pause(const std::string& id) {
 
 Result<JobRecord> Service::Resume(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
+  DrainPending();
   SUNWIND_ASSIGN_OR_RETURN(JobRecord job, store_.Get(id));
   if (job.state != JobPhase::kPaused || job.paused_by != PausedBy::kUser) {
     return Status(StatusCode::kFailedPrecondition,
@@ -501,6 +512,7 @@ Result<JobRecord> Service::Resume(const std::string& id) {
 
 Result<JobRecord> Service::Cancel(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
+  DrainPending();
   SUNWIND_ASSIGN_OR_RETURN(JobRecord job, store_.Get(id));
   if (IsFinal(job.state)) return Status(StatusCode::kFailedPrecondition, "job " + id + ": has ended (" +
                                                                           JobPhaseName(job.state) + ")");
@@ -521,6 +533,7 @@ Result<JobRecord> Service::Cancel(const std::string& id) {
 
 Status Service::Tick() {
   std::lock_guard<std::mutex> lock(mu_);
+  DrainPending();
   SUNWIND_RETURN_IF_ERROR(PollRunning());
   const long long period = clock_.Now().time_since_epoch() / options_.replan_every;
   const bool forecast_updated = last_forecast_.has_value() && *last_forecast_ != period;

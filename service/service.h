@@ -15,10 +15,11 @@
 //   says so (overrun), and one still running past its deadline is flagged.
 // - Bad input is refused before anything is stored, naming the field.
 //
-// Thread safety: every public call is serialised on one mutex, so the HTTP
-// threads and the tick thread may call concurrently. A scheduler pause in
-// checkpoint mode waits up to the grace period for the job to save and exit,
-// and holds the mutex meanwhile.
+// Thread safety: the HTTP threads and the tick thread may call concurrently.
+// Submit, List and Show touch only the store (which serialises its own
+// calls), so they never wait for the core; Tick, Pause, Resume and Cancel are
+// serialised on one mutex. A scheduler pause in checkpoint mode waits up to
+// the grace period for the job to save and exit, and holds that mutex.
 #ifndef SUNWIND_SERVICE_SERVICE_H_
 #define SUNWIND_SERVICE_SERVICE_H_
 
@@ -144,6 +145,8 @@ class Service {
   Result<ProcessHandle> HandleOf(const std::string& id);
   Status SaveHandle(const std::string& id, const ProcessHandle& handle);
   void Track(const JobRecord& job, JobState state);
+  // Hands submitted jobs to the core; expects mu_ held.
+  void DrainPending();
 
   Database& db_;
   const Clock& clock_;
@@ -163,6 +166,9 @@ class Service {
   // core right after it (the core cannot be re-entered).
   std::vector<std::pair<std::string, TimePoint>> ended_in_tick_;
   std::optional<long long> last_forecast_;  // replan_every periods since the epoch
+  // Jobs stored by Submit and not yet in the core; taken in under mu_.
+  std::vector<JobRecord> pending_;
+  std::mutex pending_mu_;
   std::vector<std::string> recovery_notes_;
   std::mutex mu_;
 };
