@@ -416,9 +416,9 @@ int DemoCommand(const Args& args, CommandContext& ctx) {
        {"duration_s", 1 * h}, {"power_w", 300}, {"deadline", at(1.5)}, {"working_dir", work}},
       {{"name", "nightly-etl"}, {"project", "data"}, {"command", {"/bin/sh", "-c", CountingJob(20)}},
        {"duration_s", 2 * h}, {"power_w", 800}, {"deadline", at(20)}, {"working_dir", work}},
-      {{"name", "finetune-bert"}, {"project", "nlp"}, {"command", {"/bin/sh", "-c", CountingJob(40)}},
-       {"duration_s", 4 * h}, {"power_w", 2400}, {"deadline", at(30)}, {"interruptible", true},
-       {"working_dir", work + "/bert"}},
+      {{"name", "finetune-bert"}, {"project", "nlp"}, {"command", {"/bin/sh", "-c", CountingJob(100)}},
+       {"duration_s", 10 * h}, {"power_w", 2400}, {"deadline", at(40)}, {"interruptible", true},
+       {"allowed_regions", {"demo:california"}}, {"working_dir", work + "/bert"}},
       {{"name", "render-batch"}, {"project", "media"}, {"command", {"/bin/sh", "-c", CountingJob(30)}},
        {"duration_s", 3 * h}, {"power_w", 1500}, {"deadline", at(12)},
        {"allowed_regions", {"local:host", "demo:norway", "demo:california"}}, {"working_dir", work}},
@@ -444,6 +444,7 @@ int DemoCommand(const Args& args, CommandContext& ctx) {
 
   // Follow the event log until every job has ended.
   std::map<std::string, size_t> seen;
+  std::map<std::string, json> first_plan;
   const auto give_up = std::chrono::steady_clock::now() +
                        std::chrono::seconds(std::atoi(flags->GetOr("timeout", "100").c_str()));
   bool all_final = false;
@@ -460,38 +461,43 @@ int DemoCommand(const Args& args, CommandContext& ctx) {
                 << e["reason"].get<std::string>() << "\n";
       }
       seen[id] = events.size();
+      // The plan made at submission: the one its counterfactual belongs to.
+      if ((*j)["plan"].is_object() && !first_plan.count(id)) first_plan[id] = (*j)["plan"];
       const std::string state = (*j)["state"];
       all_final = all_final && (state == "done" || state == "failed" || state == "cancelled");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
 
-  ctx.out << "\nplans and outcomes (intensities replayed from the bundled Electricity Maps traces, × PUE):\n";
+  ctx.out << "\nplans made at submission, and outcomes (intensities replayed from the bundled Electricity Maps\n"
+             "traces, x PUE; emissions expected from the plan, not metered):\n";
   double planned = 0, run_now = 0;
   for (const auto& id : ids) {
     auto j = call("GET", "/v1/jobs/" + id, nullptr);
     if (!j.ok()) continue;
-    const json& p = (*j)["plan"];
     ctx.out << "  " << id << " " << std::left << std::setw(14) << (*j)["name"].get<std::string>() << " "
             << (*j)["state"].get<std::string>() << " in " << (*j)["region"].get<std::string>() << " after "
-            << Hours((*j)["ran_s"].get<double>()) << " running";
-    if (p.is_object()) {
-      const double e = p["expected_emissions_g"], rn = p.contains("run_now") ? p["run_now"].value("emissions_g", e) : e;
+            << Hours((*j)["ran_s"].get<double>()) << " running, " << (*j)["plan"].value("version", 0)
+            << " plan versions";
+    if (auto it = first_plan.find(id); it != first_plan.end()) {
+      const json& p = it->second;
+      const double e = p["expected_emissions_g"];
+      const double rn = p.contains("run_now") ? p["run_now"].value("emissions_g", e) : e;
       planned += e;
       run_now += rn;
-      ctx.out << "; plan v" << p["version"] << ": ";
+      ctx.out << "; planned ";
       for (const auto& iv : p["intervals"]) {
         ctx.out << iv["region"].get<std::string>() << " " << iv["start"].get<std::string>().substr(11, 5) << "-"
                 << iv["end"].get<std::string>().substr(11, 5) << " ";
       }
-      ctx.out << std::fixed << std::setprecision(0) << e << " g CO2eq expected vs " << rn << " g running at once";
+      ctx.out << std::fixed << std::setprecision(0) << e << " g CO2eq vs " << rn << " g at once";
     }
     ctx.out << "\n";
   }
   if (run_now > 0) {
     ctx.out << std::fixed << std::setprecision(1) << "  total: " << planned / 1000 << " kg CO2eq planned vs "
-            << run_now / 1000 << " kg running each job at submission (" << 100 * (run_now - planned) / run_now
-            << " % less; forecast = replayed trace, not metered)\n";
+            << run_now / 1000 << " kg running each job at once in its home region ("
+            << 100 * (run_now - planned) / run_now << " % less)\n";
   }
   stop = true;
   ticker.join();
