@@ -169,5 +169,32 @@ TEST(DaemonTest, RefusesBadInputAndAnswers401WithoutTheToken) {
   EXPECT_EQ(d.Call("GET", "/v1/healthz")["status"], "ok");
 }
 
+TEST(DemoTest, RunsEveryExampleJobToItsEndOverTheApi) {
+  // Given the README's demo (the daemon in-process on a clock x3600, four
+  // jobs submitted over its HTTP API), we should see all four submitted,
+  // started and done, and a total compared with running at once.
+  testing::TempDir dir;
+  const std::string cmd = std::string(SUNWIND_BINARY) + " demo --state-dir " + dir.path().string() + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = ::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = ::pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status)) << out;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  auto count = [&](const std::string& what) {
+    size_t c = 0;
+    for (size_t at = out.find(what); at != std::string::npos; at = out.find(what, at + 1)) ++c;
+    return c;
+  };
+  EXPECT_EQ(count("\nsubmitted j-00000"), 4u) << out;
+  EXPECT_EQ(count(" done: its process ended"), 4u) << out;
+  EXPECT_GE(count(" running: "), 4u) << out;
+  EXPECT_NE(out.find("  total: "), std::string::npos) << out;
+  EXPECT_NE(out.find("kg CO2eq planned vs"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace sunwind
