@@ -131,6 +131,7 @@ Result<ForecastPlan> PlanOnForecast(App& app, const std::string& model, const Pl
   }
   fp.slack_g = slackened.slack_g;
   SUNWIND_ASSIGN_OR_RETURN(fp.plan, PlanJob(candidates, home, slackened));
+  fp.forecast_series = candidates;
 
   fp.plan_emissions_actual_g = EmissionsOn(fp.plan, actual_candidates, q);
   fp.perfect_knowledge_emissions_g = perfect.emissions_g;

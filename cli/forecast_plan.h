@@ -33,6 +33,8 @@ struct ForecastPlan {
     double mae_g_per_kwh = kNoValue;  // its measured error before --at
   };
   std::vector<RegionForecast> forecasts;
+  // The forecast series the plan was made on, one per candidate (for charts).
+  std::vector<RegionSeries> forecast_series;
   double plan_emissions_actual_g = kNoValue;        // that plan, on what the grid did
   double perfect_knowledge_emissions_g = kNoValue;  // the plan made knowing it
   double run_now_actual_g = kNoValue;

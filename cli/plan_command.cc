@@ -225,7 +225,7 @@ int PlanCommand(const Args& args, CommandContext& ctx) {
     if (auto svg = flags->Get("svg")) {
       // The forecasts the plan was made on are not kept by PlanOnForecast, so
       // the chart shows the recorded curves under the forecast plan's slots.
-      auto written = WriteSvg(ctx, *svg, RenderIntensityChart(PlanChartSpec(fp->plan, q, candidates, *home_series)));
+      auto written = WriteSvg(ctx, *svg, RenderIntensityChart(PlanChartSpec(fp->plan, q, candidates, *home_series, fp->forecast_series)));
       if (!written.ok()) return fail(written);
     }
     if (flags->Has("json")) {

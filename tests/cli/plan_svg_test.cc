@@ -176,3 +176,43 @@ TEST(PlanSvgTest, AnUnwritablePathFailsNamingThePath) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PlanSvgTest, AForecastPlanDrawsTheForecastItWasMadeOnBesideTheRecord) {
+  // Given plan --forecast with --svg, we should draw one forecast line per
+  // candidate region beside its recorded line, covering the same hours, and
+  // the forecast is not a copy of what the grid did.
+  TempDir dir;
+  const std::string path = dir.File("forecast.svg");
+  // Both zones have 2022 recorded (the forecast learns from the weeks before --at).
+  auto r = Sunwind(
+      "plan --regions aws:eu-central-1,aws:eu-west-2 --duration 3h --at 2022-06-01T00:00Z "
+      "--deadline 2022-06-03T00:00Z --power 2kW --forecast seasonal-naive --svg " + path);
+  ASSERT_EQ(0, r.exit_code) << r.err;
+  MiniXmlParser parser(ReadFile(path));
+  auto root = parser.Parse();
+  ASSERT_NE(nullptr, root) << parser.error();
+  for (const std::string region : {"aws:eu-central-1", "aws:eu-west-2"}) {
+    SCOPED_TRACE(region);
+    auto lines = [&](bool forecast) {
+      return Only(root->FindAll([&](const XmlElement& e) {
+        return e.HasClass("series") && e.HasClass("forecast") == forecast && e.Attr("data-region") == region;
+      }));
+    };
+    const XmlElement* recorded = lines(false);
+    const XmlElement* forecast = lines(true);
+    ASSERT_NE(nullptr, recorded);
+    ASSERT_NE(nullptr, forecast);
+    auto fv = Values(*forecast), rv = Values(*recorded);
+    ASSERT_FALSE(fv.empty());
+    int differ = 0;
+    for (const auto& [t, v] : fv) {
+      ASSERT_TRUE(rv.count(t)) << t;
+      differ += std::isnan(v) || std::fabs(v - rv[t]) > 1e-9;
+    }
+    EXPECT_GT(differ, 0);
+  }
+}
+
+}  // namespace
