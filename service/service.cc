@@ -191,7 +191,9 @@ Result<std::unique_ptr<Service>> Service::Open(Database& db, const Clock& clock,
   std::unique_ptr<Service> s(new Service(db, clock, regions, std::move(fetch), runner, options));
   s->default_region_ = regions.Find(options.default_region);
   if (!s->default_region_) {
-    return Status::InvalidArgument("default_region: " + options.default_region + " is not a known region");
+    return Status::InvalidArgument("default_region: " + options.default_region +
+                                   " is not a known region: define it under regions: in the config passed with "
+                                   "--config (config/sunwind.yaml defines local:host, this machine)");
   }
   SUNWIND_RETURN_IF_ERROR(s->Recover());
   return s;

@@ -121,6 +121,20 @@ class ServiceTest : public ::testing::Test {
   std::vector<std::unique_ptr<Database>> dbs_;
 };
 
+TEST_F(ServiceTest, ADefaultRegionTheConfigLacksIsRefusedSayingWhereToDefineIt) {
+  auto db = Database::Open(dir_.File("sunwind.db"));
+  ASSERT_TRUE(db.ok());
+  ServiceOptions o;
+  o.jobs_dir = dir_.File("jobs");
+  o.default_region = "local:nowhere";
+  auto s = Service::Open(**db, clock_, catalogue_, Fetch(), runner_, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.status().message(),
+            "default_region: local:nowhere is not a known region: define it under regions: in the config passed "
+            "with --config (config/sunwind.yaml defines local:host, this machine)");
+}
+
 TEST_F(ServiceTest, BadRegionsAreRefusedByFieldAndNothingIsStored) {
   // Given submissions naming an unknown region, an advisory one (no executor
   // bound) and a bad field, we should refuse each naming the field and keep
