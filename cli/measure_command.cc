@@ -43,23 +43,13 @@ const std::vector<FlagSpec>& MeasureFlags() {
   return specs;
 }
 
-// "0.5s", "100ms", "2" (seconds): the interval may be below a second, which
-// ParseDuration (whole seconds) cannot say.
+// "0.5s", "100ms", "2" (seconds): the interval may be below a second.
 Result<double> ParseIntervalS(const std::string& text) {
-  std::string t = text;
-  double scale = 1;
-  if (t.size() > 2 && t.substr(t.size() - 2) == "ms") {
-    scale = 1e-3;
-    t.resize(t.size() - 2);
-  } else if (!t.empty() && t.back() == 's') {
-    t.pop_back();
-  }
-  char* end = nullptr;
-  double v = std::strtod(t.c_str(), &end);
-  if (t.empty() || end != t.c_str() + t.size() || !(v > 0)) {
+  auto ms = ParseMilliseconds(text);
+  if (!ms.ok()) {
     return Status::InvalidArgument("--interval: '" + text + "' is not a positive duration like 1s or 100ms");
   }
-  v *= scale;
+  const double v = static_cast<double>(ms->count()) / 1000.0;
   if (v < 0.01 || v > 3600) return Status::InvalidArgument("--interval: must lie between 10ms and 1h");
   return v;
 }

@@ -187,18 +187,9 @@ Result<std::unique_ptr<Daemon>> StartDaemon(const Flags& flags, const std::strin
   }
   d->tick = speed > 1 ? std::chrono::milliseconds(200) : std::chrono::milliseconds(1000);
   if (auto t = flags.Get("tick")) {
-    auto parsed = ParseDuration(*t);
-    if (!parsed.ok()) {
-      // Sub-second ticks: "200ms".
-      if (t->size() > 2 && t->substr(t->size() - 2) == "ms") {
-        d->tick = std::chrono::milliseconds(std::atoi(t->c_str()));
-      } else {
-        return Status::InvalidArgument("--tick: " + parsed.status().message());
-      }
-    } else {
-      d->tick = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
-    }
-    if (d->tick.count() <= 0) return Status::InvalidArgument("--tick: must be positive");
+    auto parsed = ParseMilliseconds(*t);
+    if (!parsed.ok()) return Status::InvalidArgument("--tick: " + parsed.status().message());
+    d->tick = *parsed;
   }
 
   SUNWIND_ASSIGN_OR_RETURN(d->app, App::Open(flags, *d->clock));

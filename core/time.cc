@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace sunwind {
@@ -99,6 +100,35 @@ std::string FormatTime(TimePoint t) {
                 static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
                 static_cast<long>(hms.seconds().count()));
   return buf;
+}
+
+Result<milliseconds> ParseMilliseconds(std::string_view text) {
+  auto bad = [&] {
+    return Status::InvalidArgument("invalid duration '" + std::string(text) +
+                                   "': expected a positive time like 100ms, 0.5s or 2m");
+  };
+  std::string t(text);
+  double scale_ms = 0;
+  if (t.size() > 2 && t.compare(t.size() - 2, 2, "ms") == 0) {
+    scale_ms = 1;
+    t.resize(t.size() - 2);
+  } else if (!t.empty() && t.back() == 's') {
+    scale_ms = 1000;
+    t.pop_back();
+  } else if (!t.empty() && std::isdigit(static_cast<unsigned char>(t.back()))) {
+    scale_ms = 1000;
+  }
+  if (scale_ms > 0) {
+    char* end = nullptr;
+    const double v = std::strtod(t.c_str(), &end);
+    if (t.empty() || end != t.c_str() + t.size() || !(v > 0) || v * scale_ms > 1e12) return bad();
+    const auto ms = milliseconds(std::llround(v * scale_ms));
+    if (ms.count() <= 0) return bad();
+    return ms;
+  }
+  auto whole = ParseDuration(text);
+  if (!whole.ok()) return bad();
+  return duration_cast<milliseconds>(*whole);
 }
 
 Result<Duration> ParseDuration(std::string_view text, bool allow_zero) {

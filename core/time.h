@@ -25,6 +25,9 @@ std::string FormatTime(TimePoint t);
 // Parses "4h", "90m", "1h30m", "45s", "2d", "1.5h", "3600" (seconds). The
 // result must be positive unless allow_zero.
 Result<Duration> ParseDuration(std::string_view text, bool allow_zero = false);
+// As ParseDuration, and also below a second, for sampling and tick
+// intervals: "100ms", "0.5s", "2" (seconds), "1m". Must be positive.
+Result<std::chrono::milliseconds> ParseMilliseconds(std::string_view text);
 
 // "6h", "1h30m", "45s", "2d3h".
 std::string FormatDuration(Duration d);

@@ -339,4 +339,16 @@ TEST_F(TimeTest, ManualClockIsSetAndAdvancedOnlyByTheTest) {
 }
 
 }  // namespace
+TEST(ParseMillisecondsTest, TakesSubsecondAndWholeDurations) {
+  EXPECT_EQ(*ParseMilliseconds("100ms"), std::chrono::milliseconds(100));
+  EXPECT_EQ(*ParseMilliseconds("0.5s"), std::chrono::milliseconds(500));
+  EXPECT_EQ(*ParseMilliseconds("2"), std::chrono::milliseconds(2000));
+  EXPECT_EQ(*ParseMilliseconds("1h30m"), std::chrono::milliseconds(5400000));
+  for (const char* bad : {"", "0ms", "-5ms", "fast", "0.0001s", "10x"}) {
+    auto r = ParseMilliseconds(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 }  // namespace sunwind
