@@ -17,6 +17,7 @@
 
 #include "digits_trainer.h"
 #include "executors/local_executor.h"
+#include "tests/support/process_wait.h"
 #include "executors/posix_process_runner.h"
 #include "tests/support/temp_dir.h"
 
@@ -101,14 +102,7 @@ class TrainDigitsTest : public ::testing::Test {
 
   // Polls until the job has ended (a failure after 60 s).
   ProcessStatus WaitForEnd(const ProcessHandle& handle) {
-    for (int i = 0; i < 6000; ++i) {
-      auto status = executor_.Poll(handle);
-      EXPECT_TRUE(status.ok()) << status.status().message();
-      if (!status.ok() || status->state != ProcessState::kRunning) return *status;
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    ADD_FAILURE() << "job " << handle.job_pid << " did not end";
-    return {};
+    return testing::WaitForEnd(executor_, handle, milliseconds(60000));
   }
 
   // Waits until the job's log shows `launches` launches that have set up

@@ -2,6 +2,7 @@
 // saves a checkpoint on SIGTERM. Grace periods are 200 ms so each test takes
 // well under a second.
 #include "executors/local_executor.h"
+#include "tests/support/process_wait.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -63,14 +64,7 @@ class LocalExecutorTest : public ::testing::Test {
 
   // Polls until the job has ended (or 5 s pass, a failure).
   ProcessStatus WaitForEnd(const ProcessHandle& handle) {
-    for (int i = 0; i < 500; ++i) {
-      auto status = executor_.Poll(handle);
-      EXPECT_TRUE(status.ok()) << status.status().message();
-      if (!status.ok() || status->state != ProcessState::kRunning) return *status;
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    ADD_FAILURE() << "job " << handle.job_pid << " did not end";
-    return {};
+    return testing::WaitForEnd(executor_, handle, milliseconds(5000));
   }
 
   // Polls until `done` holds for the job's /proc state (or 2 s pass).

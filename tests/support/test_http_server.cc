@@ -1,5 +1,7 @@
 #include "tests/support/test_http_server.h"
 
+#include "server/http_server.h"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -27,42 +29,12 @@ std::string ReadFileText(const std::string& path) {
   return ss.str();
 }
 
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string Decode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
-      i += 2;
-    } else if (s[i] == '+') {
-      out += ' ';
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string RecordedRequest::Query(const std::string& name) const {
   size_t q = target.find('?');
   if (q == std::string::npos) return "";
-  std::stringstream ss(target.substr(q + 1));
-  std::string pair;
-  while (std::getline(ss, pair, '&')) {
-    size_t eq = pair.find('=');
-    if (Decode(pair.substr(0, eq)) == name) return eq == std::string::npos ? "" : Decode(pair.substr(eq + 1));
-  }
-  return "";
+  auto params = ParseQuery(target.substr(q + 1));
+  auto it = params.find(name);
+  return it == params.end() ? "" : it->second;
 }
 
 struct TestHttpServer::Impl {
