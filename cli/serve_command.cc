@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "cli/api_client.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "executors/posix_process_runner.h"
@@ -42,6 +43,8 @@ namespace sunwind {
 namespace {
 
 using nlohmann::json;
+// Keeps the server's key order, as the CLI's API client returns it.
+using Json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
 const std::vector<FlagSpec>& ServeFlags() {
@@ -370,20 +373,11 @@ int DemoCommand(const Args& args, CommandContext& ctx) {
     }
   });
 
+  // The demo is a client of its own daemon, through the CLI's API client.
   auto http = MakeCurlTransport();
-  auto call = [&](const std::string& method, const std::string& path, const json& body) -> Result<json> {
-    HttpRequest r;
-    r.method = method;
-    r.url = d.http->url() + path;
-    r.headers = {{"Authorization", "Bearer " + d.token}, {"Content-Type", "application/json"}};
-    if (!body.is_null()) r.body = body.dump();
-    SUNWIND_ASSIGN_OR_RETURN(HttpResponse a, http->Send(r));
-    json j = json::parse(a.body, nullptr, false);
-    if (a.status / 100 != 2) {
-      return Status::Unavailable(path + ": HTTP " + std::to_string(a.status) + ": " +
-                                 (j.is_object() ? j.value("error", a.body) : a.body));
-    }
-    return j;
+  ApiClient client(d.http->url(), d.token, *http);
+  auto call = [&](const std::string& method, const std::string& path, const Json& body) {
+    return client.Call(method, path, body);
   };
 
   // The ranking the scheduler starts from (and the traces loaded once, before
@@ -402,7 +396,7 @@ int DemoCommand(const Args& args, CommandContext& ctx) {
   auto at = [&](double hours) { return FormatTime(now + Duration(static_cast<long long>(hours * h))); };
   const std::string work = state_dir + "/work";
   fs::create_directories(work);
-  std::vector<json> jobs = {
+  std::vector<Json> jobs = {
       {{"name", "urgent-report"}, {"project", "finance"}, {"command", {"/bin/sh", "-c", CountingJob(10)}},
        {"duration_s", 1 * h}, {"power_w", 300}, {"deadline", at(1.5)}, {"working_dir", work}},
       {{"name", "nightly-etl"}, {"project", "data"}, {"command", {"/bin/sh", "-c", CountingJob(20)}},
@@ -435,7 +429,7 @@ int DemoCommand(const Args& args, CommandContext& ctx) {
 
   // Follow the event log until every job has ended.
   std::map<std::string, size_t> seen;
-  std::map<std::string, json> first_plan;
+  std::map<std::string, Json> first_plan;
   const auto give_up = std::chrono::steady_clock::now() +
                        std::chrono::seconds(std::atoi(flags->GetOr("timeout", "100").c_str()));
   bool all_final = false;
@@ -471,7 +465,7 @@ int DemoCommand(const Args& args, CommandContext& ctx) {
             << Hours((*j)["ran_s"].get<double>()) << " running, " << (*j)["plan"].value("version", 0)
             << " plan versions";
     if (auto it = first_plan.find(id); it != first_plan.end()) {
-      const json& p = it->second;
+      const Json& p = it->second;
       const double e = p["expected_emissions_g"];
       const double rn = p.contains("run_now") ? p["run_now"].value("emissions_g", e) : e;
       planned += e;

@@ -23,11 +23,13 @@ ApiResponse JsonAnswer(int status, const json& body) {
 ApiResponse Error(int status, const std::string& message) { return JsonAnswer(status, json{{"error", message}}); }
 ApiResponse Error(const Status& st) { return Error(HttpStatusFor(st), st.message()); }
 
-// Equal strings in time that does not depend on where they differ.
-bool SameSecret(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
-  return diff == 0 && !b.empty();
+// Whether `given` is the token, in time that does not depend on where they
+// differ (only on the token's length).
+bool SameSecret(const std::string& given, const std::string& token) {
+  if (token.empty() || given.size() != token.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < token.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ token[i]);
+  return diff == 0;
 }
 
 std::vector<std::string> SplitComma(const std::string& s) {

@@ -109,14 +109,8 @@ class Service::Dispatcher final : public Executor {
     auto handle = s_.local_.Start(s_.LocalJobFor(job));
     json detail{{"region", region.id}};
     if (!handle.ok()) {
-      // The core believes it runs; it ends right after the tick.
       detail["error"] = handle.status().message();
-      SUNWIND_RETURN_IF_ERROR(s_.store_.Transition(spec.id, JobPhase::kRunning, "slot started", PausedBy::kNobody,
-                                                   detail.dump()));
-      SUNWIND_RETURN_IF_ERROR(s_.store_.Transition(spec.id, JobPhase::kFailed, "could not launch", PausedBy::kNobody,
-                                                   detail.dump()));
-      s_.ended_in_tick_.push_back({spec.id, at});
-      return Status::Ok();
+      return s_.RecordLaunchFailure(spec.id, "could not launch", detail.dump(), at);
     }
     SUNWIND_RETURN_IF_ERROR(s_.SaveHandle(spec.id, *handle));
     detail["pid"] = handle->job_pid;
@@ -126,17 +120,7 @@ class Service::Dispatcher final : public Executor {
 
   Status Pause(const JobSpec& spec, TimePoint at) override {
     SUNWIND_ASSIGN_OR_RETURN(JobRecord job, s_.store_.Get(spec.id));
-    SUNWIND_ASSIGN_OR_RETURN(ProcessHandle handle, s_.HandleOf(spec.id));
-    auto status = s_.local_.Pause(s_.LocalJobFor(job), handle);
-    if (!status.ok() && status.status().code() != StatusCode::kNotFound) return status.status();
-    ProcessStatus st = status.ok() ? *status : s_.local_.Poll(handle).value_or(ProcessStatus{});
-    const bool paused = (st.state == ProcessState::kRunning && st.stopped) ||
-                        (st.state == ProcessState::kExited && st.exit_code == 0 && status.ok());
-    if (!paused) return s_.RecordEnd(spec.id, st, "ended as it was paused", /*in_tick=*/true);
-    json detail = EndDetail(st);
-    detail["mode"] = job.submission.pause_mode;
-    return s_.store_.Transition(spec.id, JobPhase::kPaused, "its plan skips a dirty slot", PausedBy::kScheduler,
-                                detail.dump());
+    return s_.StopForPause(job, PausedBy::kScheduler, "its plan skips a dirty slot", /*in_tick=*/true).status();
   }
 
   Status Resume(const JobSpec& spec, TimePoint at) override {
@@ -144,13 +128,8 @@ class Service::Dispatcher final : public Executor {
     SUNWIND_ASSIGN_OR_RETURN(ProcessHandle old, s_.HandleOf(spec.id));
     auto handle = s_.local_.Resume(s_.LocalJobFor(job), old);
     if (!handle.ok()) {
-      json detail{{"error", handle.status().message()}};
-      SUNWIND_RETURN_IF_ERROR(s_.store_.Transition(spec.id, JobPhase::kRunning, "its planned slot began",
-                                                   PausedBy::kNobody, detail.dump()));
-      SUNWIND_RETURN_IF_ERROR(s_.store_.Transition(spec.id, JobPhase::kFailed, "could not resume", PausedBy::kNobody,
-                                                   detail.dump()));
-      s_.ended_in_tick_.push_back({spec.id, at});
-      return Status::Ok();
+      return s_.RecordLaunchFailure(spec.id, "could not resume", json{{"error", handle.status().message()}}.dump(),
+                                    at);
     }
     SUNWIND_RETURN_IF_ERROR(s_.SaveHandle(spec.id, *handle));
     return s_.store_.Transition(spec.id, JobPhase::kRunning, "resumed: its planned slot began", PausedBy::kNobody,
@@ -319,6 +298,35 @@ Status Service::RecordEnd(const std::string& id, const ProcessStatus& st, const 
   return queue_->Ended(id, at);
 }
 
+Result<bool> Service::StopForPause(const JobRecord& job, PausedBy who, const std::string& reason, bool in_tick) {
+  SUNWIND_ASSIGN_OR_RETURN(ProcessHandle handle, HandleOf(job.id));
+  auto status = local_.Pause(LocalJobFor(job), handle);
+  if (!status.ok() && status.status().code() != StatusCode::kNotFound) return status.status();
+  const ProcessStatus st = status.ok() ? *status : local_.Poll(handle).value_or(ProcessStatus{});
+  // Stopped (stop mode), or exited 0 after the checkpoint signal: paused.
+  // Anything else ended the job just then.
+  const bool paused = (st.state == ProcessState::kRunning && st.stopped) ||
+                      (st.state == ProcessState::kExited && st.exit_code == 0 && status.ok());
+  if (!paused) {
+    SUNWIND_RETURN_IF_ERROR(RecordEnd(job.id, st, "ended as it was paused", in_tick));
+    return false;
+  }
+  json detail = EndDetail(st);
+  detail["mode"] = job.submission.pause_mode;
+  SUNWIND_RETURN_IF_ERROR(store_.Transition(job.id, JobPhase::kPaused, reason, who, detail.dump()));
+  return true;
+}
+
+Status Service::RecordLaunchFailure(const std::string& id, const std::string& reason, const std::string& detail_json,
+                                    TimePoint at) {
+  // The core believes it runs now; it learns of the end right after the tick.
+  SUNWIND_RETURN_IF_ERROR(store_.Transition(id, JobPhase::kRunning, "its planned slot began", PausedBy::kNobody,
+                                            detail_json));
+  SUNWIND_RETURN_IF_ERROR(store_.Transition(id, JobPhase::kFailed, reason, PausedBy::kNobody, detail_json));
+  ended_in_tick_.push_back({id, at});
+  return Status::Ok();
+}
+
 Status Service::PollRunning() {
   std::vector<std::string> running;
   for (const JobState& j : queue_->jobs()) {
@@ -463,20 +471,8 @@ Result<JobRecord> Service::Pause(const std::string& id) {
   if (IsFinal(job.state)) return Status(StatusCode::kFailedPrecondition, "job " + id + ": has ended (" +
                                                                           JobPhaseName(job.state) + ")");
   if (job.state == JobPhase::kRunning) {
-    SUNWIND_ASSIGN_OR_RETURN(ProcessHandle handle, HandleOf(id));
-    auto status = local_.Pause(LocalJobFor(job), handle);
-    if (!status.ok() && status.status().code() != StatusCode::kNotFound) return status.status();
-    ProcessStatus st = status.ok() ? *status : local_.Poll(handle).value_or(ProcessStatus{});
-    const bool paused = (st.state == ProcessState::kRunning && st.stopped) ||
-                        (st.state == ProcessState::kExited && st.exit_code == 0 && status.ok());
-    if (!paused) {
-      SUNWIND_RETURN_IF_ERROR(RecordEnd(id, st, "ended as a user paused it", false));
-      return store_.Get(id);
-    }
-    json detail = EndDetail(st);
-    detail["mode"] = job.submission.pause_mode;
-    SUNWIND_RETURN_IF_ERROR(store_.Transition(id, JobPhase::kPaused, "paused by a user", PausedBy::kUser,
-                                              detail.dump()));
+    SUNWIND_ASSIGN_OR_RETURN(bool paused, StopForPause(job, PausedBy::kUser, "paused by a user", /*in_tick=*/false));
+    if (!paused) return store_.Get(id);  // it ended just then, and is recorded so
   } else {
     SUNWIND_RETURN_IF_ERROR(store_.Transition(id, JobPhase::kPaused,
                                               job.state == JobPhase::kQueued ? "held by a user before it started"

@@ -139,6 +139,13 @@ class Service {
   // Learns how running jobs ended since the last tick.
   Status PollRunning();
   // A running job's process ended: done, failed (or lost: re-queued).
+  // Stops a running job for a pause in its pause mode and records it paused
+  // by `who`; false when it ended instead (then recorded as ended).
+  Result<bool> StopForPause(const JobRecord& job, PausedBy who, const std::string& reason, bool in_tick);
+  // A launch or relaunch inside the core's tick that failed: the job is
+  // recorded as started and failed at once.
+  Status RecordLaunchFailure(const std::string& id, const std::string& reason, const std::string& detail_json,
+                             TimePoint at);
   // `in_tick`: called from inside the core, which learns of it after.
   Status RecordEnd(const std::string& id, const ProcessStatus& status, const std::string& how, bool in_tick);
   void SavePlan(const JobSpec& spec, const Plan& plan);
