@@ -16,7 +16,7 @@
 #include <utility>
 
 #include "executors/handle_file.h"
-#include "executors/proc_stat.h"
+#include "core/proc_stat.h"
 
 extern char** environ;
 

@@ -1,5 +1,7 @@
 #include "metering/proc_usage.h"
 
+#include "core/proc_stat.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -33,26 +35,15 @@ bool Slurp(const std::string& path, std::string* out) {
 }  // namespace
 
 Result<ProcUsage> ReadProcUsage(const std::string& proc_root, pid_t pid) {
-  std::string base = proc_root + "/" + std::to_string(pid);
-  std::string stat;
-  if (!Slurp(base + "/stat", &stat)) return Status::NotFound("no process " + std::to_string(pid));
-  // The command name may hold spaces and ')': fields are counted from the last ')'.
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return Status::Internal(base + "/stat: malformed");
-  std::istringstream fields(stat.substr(close + 1));
-  std::vector<std::string> f;  // f[0] is field 3 (state)
-  std::string tok;
-  while (fields >> tok && f.size() < 20) f.push_back(tok);
-  if (f.size() < 15) return Status::Internal(base + "/stat: too few fields");
+  ProcStat stat;
+  if (!ReadProcStat(proc_root.c_str(), pid, &stat)) return Status::NotFound("no process " + std::to_string(pid));
   static const double ticks_per_s = static_cast<double>(sysconf(_SC_CLK_TCK));
   ProcUsage u;
   u.pid = pid;
-  u.parent_pid = static_cast<pid_t>(std::strtol(f[1].c_str(), nullptr, 10));
-  double ticks = 0;
-  for (int field = 14; field <= 17; ++field) ticks += std::strtod(f[field - 3].c_str(), nullptr);
-  u.cpu_s = ticks / ticks_per_s;
+  u.parent_pid = stat.parent_pid;
+  u.cpu_s = static_cast<double>(stat.cpu_ticks) / ticks_per_s;
   std::string statm;
-  if (Slurp(base + "/statm", &statm)) {
+  if (Slurp(proc_root + "/" + std::to_string(pid) + "/statm", &statm)) {
     std::istringstream s(statm);
     uint64_t size = 0, resident = 0;
     if (s >> size >> resident) u.rss_bytes = resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
@@ -61,30 +52,11 @@ Result<ProcUsage> ReadProcUsage(const std::string& proc_root, pid_t pid) {
 }
 
 std::vector<pid_t> ListDescendants(const std::string& proc_root, pid_t root_pid) {
-  std::vector<std::pair<pid_t, pid_t>> parents;  // (pid, ppid)
-  if (DIR* dir = opendir(proc_root.c_str())) {
-    while (dirent* e = readdir(dir)) {
-      if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
-      pid_t pid = static_cast<pid_t>(std::strtol(e->d_name, nullptr, 10));
-      std::string stat;
-      if (!Slurp(proc_root + "/" + e->d_name + "/stat", &stat)) continue;
-      size_t close = stat.rfind(')');
-      if (close == std::string::npos || close + 4 >= stat.size()) continue;
-      if (stat[close + 2] == 'Z' || stat[close + 2] == 'X') continue;
-      pid_t ppid = static_cast<pid_t>(std::strtol(stat.c_str() + close + 4, nullptr, 10));
-      parents.push_back({pid, ppid});
-    }
-    closedir(dir);
-  }
-  std::vector<pid_t> tree = {root_pid};
-  // Breadth-first over the parent links; bounded by the snapshot's size.
-  for (size_t i = 0; i < tree.size() && tree.size() <= parents.size() + 1; ++i) {
-    for (const auto& [pid, ppid] : parents) {
-      if (ppid == tree[i] && pid != root_pid) tree.push_back(pid);
-    }
-  }
-  std::sort(tree.begin(), tree.end());
-  return tree;
+  // No process is in group -1: the tree by parentage only.
+  auto tree = ListProcessTree(proc_root, root_pid, /*process_group=*/-1);
+  std::vector<pid_t> out = tree.ok() ? std::move(tree).value() : std::vector<pid_t>{};
+  if (!std::binary_search(out.begin(), out.end(), root_pid)) out.insert(std::lower_bound(out.begin(), out.end(), root_pid), root_pid);
+  return out;
 }
 
 double TreeUsageTracker::Update(const std::vector<pid_t>& pids, uint64_t* rss_bytes) {

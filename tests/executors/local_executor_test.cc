@@ -19,7 +19,7 @@
 
 #include "executors/handle_file.h"
 #include "executors/posix_process_runner.h"
-#include "executors/proc_stat.h"
+#include "core/proc_stat.h"
 
 namespace sunwind {
 namespace {

@@ -1,8 +1,9 @@
-// What /proc says about a process: its state, parent, process group and start
-// time. The start time (clock ticks since boot) is what tells a live process
+// What /proc says about a process: its state, parent, process group, CPU time
+// and start time. Shared by the executors (re-adoption, process trees) and
+// metering (CPU time of a job's tree). The start time (clock ticks since boot) is what tells a live process
 // from a recycled pid, so every handle records it and every check compares it.
-#ifndef SUNWIND_EXECUTORS_PROC_STAT_H_
-#define SUNWIND_EXECUTORS_PROC_STAT_H_
+#ifndef SUNWIND_CORE_PROC_STAT_H_
+#define SUNWIND_CORE_PROC_STAT_H_
 
 #include <sys/types.h>
 
@@ -20,6 +21,9 @@ struct ProcStat {
   char state = '?';  // R, S, D, T (stopped), t, Z (zombie), X, ...
   pid_t parent_pid = 0;
   pid_t process_group = 0;
+  // Fields 14-17: user and system CPU time of the process and of its
+  // children it has waited for, in clock ticks (sysconf(_SC_CLK_TCK)).
+  uint64_t cpu_ticks = 0;
   uint64_t start_ticks = 0;  // field 22: clock ticks after boot
 };
 
@@ -47,4 +51,4 @@ Result<std::vector<pid_t>> ListProcessTree(const std::string& proc_root, pid_t r
 
 }  // namespace sunwind
 
-#endif  // SUNWIND_EXECUTORS_PROC_STAT_H_
+#endif  // SUNWIND_CORE_PROC_STAT_H_

@@ -1,4 +1,4 @@
-#include "executors/proc_stat.h"
+#include "core/proc_stat.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -6,16 +6,14 @@
 #include <cstring>
 #include <string>
 
-#include "executors/posix_process_runner.h"
-
 namespace sunwind {
 namespace {
 
 TEST(ProcStatTest, ParsesFieldsAfterACommandNameWithSpacesAndParentheses) {
   // Given a command name that holds ") (" and spaces, we should count the
-  // fields from the last ')' and find state, parent, group and start time.
+  // fields from the last ')' and find state, parent, group, CPU time and start time.
   const std::string text =
-      "4242 (evil) (name x) S 17 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+      "4242 (evil) (name x) S 17 4242 4242 0 -1 4194560 100 0 0 0 1 2 3 4 20 0 1 0 "
       "987654 1000 50 18446744073709551615\n";
   ProcStat stat;
   ASSERT_TRUE(ParseProcStat(text.data(), text.size(), &stat));
@@ -24,6 +22,7 @@ TEST(ProcStatTest, ParsesFieldsAfterACommandNameWithSpacesAndParentheses) {
   EXPECT_EQ(stat.parent_pid, 17);
   EXPECT_EQ(stat.process_group, 4242);
   EXPECT_EQ(stat.start_ticks, 987654u);
+  EXPECT_EQ(stat.cpu_ticks, 10u);  // utime 1 + stime 2 + cutime 3 + cstime 4
 }
 
 TEST(ProcStatTest, RefusesTruncatedText) {
@@ -41,27 +40,6 @@ TEST(ProcStatTest, ReadsThisProcess) {
   EXPECT_EQ(stat.parent_pid, getppid());
   EXPECT_TRUE(IsSameLiveProcess("/proc", getpid(), stat.start_ticks));
   EXPECT_FALSE(IsSameLiveProcess("/proc", getpid(), stat.start_ticks + 1));
-}
-
-TEST(StatusFileTest, ParsesExitAndSignal) {
-  // Given the supervisor's two kinds of line, we should read code, signal
-  // and end time back.
-  auto exited = ParseStatusFile("exited 3 1700000000\n");
-  ASSERT_TRUE(exited.ok()) << exited.status().message();
-  EXPECT_EQ(exited->state, ProcessState::kExited);
-  EXPECT_EQ(exited->exit_code, 3);
-  EXPECT_EQ(exited->ended, TimePoint(Duration(1700000000)));
-  auto killed = ParseStatusFile("killed 9 1700000001\n");
-  ASSERT_TRUE(killed.ok());
-  EXPECT_EQ(killed->state, ProcessState::kKilled);
-  EXPECT_EQ(killed->signal, 9);
-}
-
-TEST(StatusFileTest, RefusesGarbage) {
-  auto bad = ParseStatusFile("finished");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(),
-            "status file: expected 'exited|killed <n> <unix_s>', got 'finished'");
 }
 
 }  // namespace

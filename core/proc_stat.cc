@@ -1,4 +1,4 @@
-#include "executors/proc_stat.h"
+#include "core/proc_stat.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -61,9 +61,16 @@ bool ParseProcStat(const char* text, size_t length, ProcStat* out) {
   out->parent_pid = static_cast<pid_t>(v);
   if (!ParseInt(&p, end, &v)) return false;  // field 5: pgrp
   out->process_group = static_cast<pid_t>(v);
-  // Fields 6..21 lie between the process group and the start time.
+  // Fields 6..21 lie between the process group and the start time; 14-17
+  // are CPU times.
+  out->cpu_ticks = 0;
   for (int field = 6; field <= 21; ++field) {
-    if (!SkipField(&p, end)) return false;
+    if (field >= 14 && field <= 17) {
+      if (!ParseInt(&p, end, &v)) return false;
+      if (v > 0) out->cpu_ticks += static_cast<uint64_t>(v);
+    } else if (!SkipField(&p, end)) {
+      return false;
+    }
   }
   if (!ParseInt(&p, end, &v)) return false;  // field 22: starttime
   out->start_ticks = static_cast<uint64_t>(v);
