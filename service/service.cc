@@ -461,6 +461,25 @@ Result<JobDetail> Service::Show(const std::string& id) {
   return d;
 }
 
+Result<std::vector<RunningJob>> Service::Running() {
+  JobFilter filter;
+  filter.state = JobPhase::kRunning;
+  SUNWIND_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, store_.List(filter));
+  std::vector<RunningJob> out;
+  for (const JobRecord& job : jobs) {
+    SUNWIND_ASSIGN_OR_RETURN(std::vector<JobEvent> events, store_.Events(job.id));
+    RunningJob r;
+    r.id = job.id;
+    r.region = HistoryOf(events, clock_.Now()).region;
+    r.executor_kind = kLocal;
+    if (auto handle = HandleOf(job.id); handle.ok()) {
+      if (auto pids = local_.ProcessTree(*handle); pids.ok()) r.pids = std::move(pids).value();
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 Result<JobRecord> Service::Pause(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   DrainPending();

@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sys/types.h>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,17 @@ struct JobDetail {
   std::string stderr_path;
 };
 
+// A job running now, as the daemon's meter sees it.
+struct RunningJob {
+  std::string id;
+  std::string region;         // the region it runs in
+  std::string executor_kind;  // "local", "slurm"
+  // The job's processes on this machine (its whole tree); empty where the
+  // executor runs it elsewhere (Slurm: the cluster meters it, read through
+  // accounting).
+  std::vector<pid_t> pids;
+};
+
 class Service {
  public:
   // Recovers what the database holds (see above) and returns a service ready
@@ -117,6 +129,10 @@ class Service {
   // (re-planning when a new forecast is due). Errors are for the log: the
   // jobs involved keep their last stored state.
   Status Tick();
+
+  // Jobs running now with their processes, for the meter. Touches only the
+  // store and /proc, so it never waits for a tick.
+  Result<std::vector<RunningJob>> Running();
 
   // What Open found and did, one line per job, for the daemon's log.
   const std::vector<std::string>& recovery_notes() const { return recovery_notes_; }

@@ -198,6 +198,34 @@ TEST_F(ServiceTest, WaitsForTheCleanSlotThenRunsToTheEnd) {
   EXPECT_TRUE(std::filesystem::exists(d->stdout_path));
 }
 
+TEST_F(ServiceTest, RunningNamesEachRunningJobWithItsWholeProcessTree) {
+  // Given a job that runs now and starts a child, the meter's view should
+  // name the job, its region and both processes; a queued job is absent.
+  auto s = Open();
+  JobSubmission now = Job("tree", {"/bin/sh", "-c", "sleep 30 & wait"});
+  now.deadline = clock_.Now() + hours(1);
+  auto running = s->Submit(now);
+  auto waiting = s->Submit(Job("later", {"/bin/true"}));
+  ASSERT_TRUE(running.ok() && waiting.ok());
+  ASSERT_TRUE(s->Tick().ok());
+  ASSERT_EQ(s->Show(running->id)->job.state, JobPhase::kRunning);
+  std::vector<RunningJob> jobs;
+  for (int i = 0; i < 100; ++i) {  // the shell needs a moment to fork its child
+    auto r = s->Running();
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    jobs = *r;
+    if (jobs.size() == 1 && jobs[0].pids.size() >= 2) break;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].id, running->id);
+  EXPECT_EQ(jobs[0].region, "local:host");
+  EXPECT_EQ(jobs[0].executor_kind, "local");
+  EXPECT_GE(jobs[0].pids.size(), 2u);
+  ASSERT_TRUE(s->Cancel(running->id).ok());
+  EXPECT_TRUE(s->Running()->empty());
+}
+
 TEST_F(ServiceTest, AFailingCommandIsFailedWithItsExitCode) {
   auto s = Open();
   JobSubmission j = Job("fail", {"/bin/sh", "-c", "echo oops >&2; exit 3"});
