@@ -104,6 +104,10 @@ Status JobQueue::Tick(bool forecast_updated) {
   auto slack = [&](size_t i) { return jobs_[i].spec->deadline - now - jobs_[i].Remaining(); };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return slack(a) < slack(b); });
 
+  // An executor that cannot be reached now (kUnavailable: slurmctld down)
+  // leaves its job as it stands, to be decided again on the next tick; the
+  // other jobs go on, and the tick reports the last such error.
+  Status unavailable = Status::Ok();
   std::vector<std::pair<size_t, const Region*>> to_run;
   std::map<const Region*, int> running;  // per region, once the pauses are done
   for (size_t i : order) {
@@ -117,7 +121,12 @@ Status JobQueue::Tick(bool forecast_updated) {
     if (run) {
       to_run.push_back({i, j.started ? j.region : (d.region ? d.region : j.spec->home_region)});
     } else if (j.running) {
-      SUNWIND_RETURN_IF_ERROR(executor_.Pause(*j.spec, now));
+      Status paused = executor_.Pause(*j.spec, now);
+      if (paused.code() == StatusCode::kUnavailable) {  // it runs on; asked again next tick
+        unavailable = paused;
+        continue;
+      }
+      SUNWIND_RETURN_IF_ERROR(paused);
       j.running = false;
       ++j.pauses;
     }
@@ -132,18 +141,22 @@ Status JobQueue::Tick(bool forecast_updated) {
       auto cap = capacity_->find(region);
       if (cap != capacity_->end() && running[region] >= cap->second) continue;  // full: wait
     }
+    const bool first = !j.started;
+    Status launched = first ? executor_.Start(*j.spec, *region, now) : executor_.Resume(*j.spec, now);
+    if (launched.code() == StatusCode::kUnavailable) {  // not launched: tried again next tick
+      unavailable = launched;
+      continue;
+    }
+    SUNWIND_RETURN_IF_ERROR(launched);
     ++running[region];
-    if (!j.started) {
+    if (first) {
       j.region = region;
       j.started = true;
       j.first_start = now;
-      SUNWIND_RETURN_IF_ERROR(executor_.Start(*j.spec, *j.region, now));
-    } else {
-      SUNWIND_RETURN_IF_ERROR(executor_.Resume(*j.spec, now));
     }
     j.running = true;
   }
-  return Status::Ok();
+  return unavailable;
 }
 
 }  // namespace sunwind

@@ -72,7 +72,10 @@ class JobQueue {
   // or resumes, as it decides. The core keeps its promises whatever the
   // policy says: a running non-interruptible job is never paused, a job that
   // MustRunNow runs (if its region has room), and a started job stays in
-  // its region.
+  // its region. An executor call that fails with kUnavailable (a cluster
+  // that does not answer) leaves that job as it stood for the next tick and
+  // is returned after the other jobs were decided; any other error stops
+  // the tick.
   Status Tick(bool forecast_updated);
 
   const std::vector<JobState>& jobs() const { return jobs_; }

@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "executors/handle_file.h"
 #include "service/plan_json.h"
 
 namespace sunwind {
@@ -15,25 +14,6 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kLocal = "local";
-
-std::string HandleJson(const ProcessHandle& h) {
-  return json{{"pid", h.job_pid},
-              {"supervisor_pid", h.supervisor_pid},
-              {"job_dir", h.job_dir},
-              {"stdout", h.stdout_path},
-              {"stderr", h.stderr_path},
-              {"started", FormatTime(h.started)},
-              {"text", FormatHandle(h)}}
-      .dump();
-}
-
-Result<ProcessHandle> ParseHandleJson(const std::string& text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("text") || !j["text"].is_string()) {
-    return Status::Internal("stored executor handle is not one this sunwind wrote");
-  }
-  return ParseHandle(j["text"].get<std::string>());
-}
 
 // How a process's end reads in the event log.
 json EndDetail(const ProcessStatus& s) {
@@ -106,14 +86,22 @@ class Service::Dispatcher final : public Executor {
 
   Status Start(const JobSpec& spec, const Region& region, TimePoint at) override {
     SUNWIND_ASSIGN_OR_RETURN(JobRecord job, s_.store_.Get(spec.id));
-    auto handle = s_.local_.Start(s_.LocalJobFor(job));
+    JobExecutor* executor = s_.ExecutorFor(region.id);
     json detail{{"region", region.id}};
-    if (!handle.ok()) {
-      detail["error"] = handle.status().message();
+    if (!executor) {
+      detail["error"] = "the region is no longer bound to an executor";
       return s_.RecordLaunchFailure(spec.id, "could not launch", detail.dump(), at);
     }
-    SUNWIND_RETURN_IF_ERROR(s_.SaveHandle(spec.id, *handle));
-    detail["pid"] = handle->job_pid;
+    auto launch = executor->Start(s_.ExecutorJobFor(job));
+    // Not reached (slurmctld down): it stays queued and the core tries again.
+    if (launch.status().code() == StatusCode::kUnavailable) return launch.status();
+    if (!launch.ok()) {
+      detail["error"] = launch.status().message();
+      return s_.RecordLaunchFailure(spec.id, "could not launch", detail.dump(), at);
+    }
+    SUNWIND_RETURN_IF_ERROR(s_.SaveLaunch(spec.id, region.id, *executor, *launch));
+    detail["executor"] = executor->kind();
+    detail["launch"] = launch->external_id;
     return s_.store_.Transition(spec.id, JobPhase::kRunning, "its planned slot began", PausedBy::kNobody,
                                 detail.dump());
   }
@@ -125,15 +113,16 @@ class Service::Dispatcher final : public Executor {
 
   Status Resume(const JobSpec& spec, TimePoint at) override {
     SUNWIND_ASSIGN_OR_RETURN(JobRecord job, s_.store_.Get(spec.id));
-    SUNWIND_ASSIGN_OR_RETURN(ProcessHandle old, s_.HandleOf(spec.id));
-    auto handle = s_.local_.Resume(s_.LocalJobFor(job), old);
-    if (!handle.ok()) {
-      return s_.RecordLaunchFailure(spec.id, "could not resume", json{{"error", handle.status().message()}}.dump(),
+    SUNWIND_ASSIGN_OR_RETURN(StoredLaunch old, s_.LaunchOf(spec.id));
+    auto launch = old.executor->Resume(s_.ExecutorJobFor(job), old.handle_json);
+    if (launch.status().code() == StatusCode::kUnavailable) return launch.status();
+    if (!launch.ok()) {
+      return s_.RecordLaunchFailure(spec.id, "could not resume", json{{"error", launch.status().message()}}.dump(),
                                     at);
     }
-    SUNWIND_RETURN_IF_ERROR(s_.SaveHandle(spec.id, *handle));
+    SUNWIND_RETURN_IF_ERROR(s_.SaveLaunch(spec.id, old.region, *old.executor, *launch));
     return s_.store_.Transition(spec.id, JobPhase::kRunning, "resumed: its planned slot began", PausedBy::kNobody,
-                                json{{"pid", handle->job_pid}}.dump());
+                                json{{"region", old.region}, {"launch", launch->external_id}}.dump());
   }
 
   // The daemon's jobs end when their process does (JobEnd::kReported).
@@ -150,12 +139,12 @@ Service::Service(Database& db, const Clock& clock, const RegionCatalogue& region
       regions_(regions),
       options_(options),
       store_(db, clock),
-      local_(runner, options.jobs_dir, options.grace),
       view_(std::make_unique<FetchView>(std::move(fetch))),
       dispatcher_(std::make_unique<Dispatcher>(*this)) {
   policy_ = std::make_unique<SunwindPolicy>("sunwind", *view_, /*replans=*/true);
   policy_->OnPlan([this](const JobSpec& spec, const Plan& plan) { SavePlan(spec, plan); });
   queue_ = std::make_unique<JobQueue>(clock_, *policy_, *dispatcher_, options_.step, JobEnd::kReported);
+  queue_->SetCapacity(&capacity_);
 }
 
 Service::~Service() = default;
@@ -174,8 +163,54 @@ Result<std::unique_ptr<Service>> Service::Open(Database& db, const Clock& clock,
                                    " is not a known region: define it under regions: in the config passed with "
                                    "--config (config/sunwind.yaml defines local:host, this machine)");
   }
+  SUNWIND_RETURN_IF_ERROR(s->MakeExecutors(runner));
   SUNWIND_RETURN_IF_ERROR(s->Recover());
   return s;
+}
+
+Status Service::MakeExecutors(ProcessRunner& runner) {
+  CommandRunner* commands = options_.commands;
+  if (!commands) {
+    own_commands_ = std::make_unique<PosixCommandRunner>();
+    commands = own_commands_.get();
+  }
+  for (const Region& region : regions_.regions()) {
+    if (region.executor_kind.empty()) continue;  // advisory
+    auto context = [&](const Status& st) {
+      return Status(st.code(), "region '" + region.id + "': " + st.message());
+    };
+    if (auto it = region.executor_options.find("max_jobs"); it != region.executor_options.end()) {
+      char* end = nullptr;
+      const long n = std::strtol(it->second.c_str(), &end, 10);
+      if (end == it->second.c_str() || *end != '\0' || n < 1) {
+        return context(Status::InvalidArgument("executor.max_jobs: '" + it->second +
+                                               "' is not a positive whole number of jobs"));
+      }
+      capacity_[&region] = static_cast<int>(n);
+    }
+    // The local regions share one executor: one jobs directory, one machine.
+    const std::string key = region.executor_kind == kLocal ? std::string(kLocal) : region.id;
+    if (executors_.count(key) == 0) {
+      auto executor = MakeJobExecutor(region.executor_kind, region.executor_options, runner, *commands,
+                                      options_.jobs_dir, options_.grace, options_.slurm_name_prefix);
+      if (!executor.ok()) return context(executor.status());
+      executors_[key] = std::move(executor).value();
+    } else if (region.executor_kind == kLocal) {
+      // Options of a local region other than max_jobs are refused the same way.
+      if (auto checked = MakeJobExecutor(kLocal, region.executor_options, runner, *commands, options_.jobs_dir,
+                                         options_.grace, "");
+          !checked.ok()) {
+        return context(checked.status());
+      }
+    }
+    executor_by_region_[region.id] = executors_[key].get();
+  }
+  return Status::Ok();
+}
+
+JobExecutor* Service::ExecutorFor(const std::string& region) const {
+  auto it = executor_by_region_.find(region);
+  return it == executor_by_region_.end() ? nullptr : it->second;
 }
 
 Result<std::vector<const Region*>> Service::ResolveRegions(const JobSubmission& s) const {
@@ -191,10 +226,6 @@ Result<std::vector<const Region*>> Service::ResolveRegions(const JobSubmission& 
       return Status::InvalidArgument(std::string(field) + ": region '" + id +
                                      "' is advisory (no executor bound in the config): it is ranked and planned, "
                                      "but sunwind cannot launch jobs there");
-    }
-    if (r->executor_kind != kLocal) {
-      return Status::InvalidArgument(std::string(field) + ": region '" + id + "' is bound to the '" +
-                                     r->executor_kind + "' executor, which this daemon does not run");
     }
     out.push_back(r);
   }
@@ -219,15 +250,15 @@ Result<JobSpec> Service::SpecFor(const JobRecord& job) const {
   return spec;
 }
 
-LocalJob Service::LocalJobFor(const JobRecord& job) const {
-  LocalJob lj;
-  lj.id = job.id;
-  lj.argv = job.submission.command;
-  lj.working_dir = job.submission.working_dir;
-  for (const auto& [k, v] : job.submission.env) lj.env.emplace_back(k, v);
-  lj.env.emplace_back("SUNWIND_JOB_ID", job.id);
-  lj.pause_mode = job.submission.pause_mode == "stop" ? PauseMode::kStop : PauseMode::kCheckpoint;
-  return lj;
+ExecutorJob Service::ExecutorJobFor(const JobRecord& job) const {
+  ExecutorJob ej;
+  ej.id = job.id;
+  ej.argv = job.submission.command;
+  ej.working_dir = job.submission.working_dir;
+  for (const auto& [k, v] : job.submission.env) ej.env.emplace_back(k, v);
+  ej.env.emplace_back("SUNWIND_JOB_ID", job.id);
+  ej.pause_mode = job.submission.pause_mode == "stop" ? PauseMode::kStop : PauseMode::kCheckpoint;
+  return ej;
 }
 
 void Service::Track(const JobRecord& job, JobState state) {
@@ -244,14 +275,35 @@ void Service::Track(const JobRecord& job, JobState state) {
   queue_->Restore(*p, state);
 }
 
-Result<ProcessHandle> Service::HandleOf(const std::string& id) {
+Result<Service::StoredLaunch> Service::LaunchOf(const std::string& id) {
   SUNWIND_ASSIGN_OR_RETURN(auto stored, store_.GetHandle(id));
   if (!stored) return Status::NotFound("job " + id + ": never launched");
-  return ParseHandleJson(stored->handle_json);
+  json j = json::parse(stored->handle_json, nullptr, false);
+  if (!j.is_object()) return Status::Internal("job " + id + ": its stored executor handle is not JSON");
+  StoredLaunch launch;
+  launch.region = j.value("region", "");
+  launch.executor = ExecutorFor(launch.region);
+  // Handles stored before they named their region were all local.
+  if (!launch.executor && launch.region.empty() && stored->executor_kind == kLocal) {
+    auto it = executors_.find(kLocal);
+    if (it != executors_.end()) launch.executor = it->second.get();
+  }
+  if (!launch.executor || stored->executor_kind != launch.executor->kind()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "job " + id + ": it ran in region '" + launch.region + "' on the " + stored->executor_kind +
+                      " executor, which the config no longer binds there");
+  }
+  j.erase("region");
+  launch.handle_json = j.dump();
+  return launch;
 }
 
-Status Service::SaveHandle(const std::string& id, const ProcessHandle& handle) {
-  return store_.SaveHandle(id, kLocal, HandleJson(handle));
+Status Service::SaveLaunch(const std::string& id, const std::string& region, const JobExecutor& executor,
+                           const Launch& launch) {
+  json j = json::parse(launch.handle_json, nullptr, false);
+  if (!j.is_object()) return Status::Internal("executor handle is not a JSON object");
+  j["region"] = region;
+  return store_.SaveHandle(id, executor.kind(), j.dump());
 }
 
 void Service::SavePlan(const JobSpec& spec, const Plan& plan) {
@@ -299,10 +351,10 @@ Status Service::RecordEnd(const std::string& id, const ProcessStatus& st, const 
 }
 
 Result<bool> Service::StopForPause(const JobRecord& job, PausedBy who, const std::string& reason, bool in_tick) {
-  SUNWIND_ASSIGN_OR_RETURN(ProcessHandle handle, HandleOf(job.id));
-  auto status = local_.Pause(LocalJobFor(job), handle);
+  SUNWIND_ASSIGN_OR_RETURN(StoredLaunch launch, LaunchOf(job.id));
+  auto status = launch.executor->Pause(ExecutorJobFor(job), launch.handle_json);
   if (!status.ok() && status.status().code() != StatusCode::kNotFound) return status.status();
-  const ProcessStatus st = status.ok() ? *status : local_.Poll(handle).value_or(ProcessStatus{});
+  const ProcessStatus st = status.ok() ? *status : launch.executor->Poll(launch.handle_json).value_or(ProcessStatus{});
   // Stopped (stop mode), or exited 0 after the checkpoint signal: paused.
   // Anything else ended the job just then.
   const bool paused = (st.state == ProcessState::kRunning && st.stopped) ||
@@ -332,13 +384,21 @@ Status Service::PollRunning() {
   for (const JobState& j : queue_->jobs()) {
     if (j.running && !j.finished) running.push_back(j.spec->id);
   }
+  // One job its executor cannot tell about now (slurmctld down) does not
+  // keep the others from being learnt about; it is asked again next tick.
+  Status unavailable = Status::Ok();
   for (const auto& id : running) {
-    SUNWIND_ASSIGN_OR_RETURN(ProcessHandle handle, HandleOf(id));
-    SUNWIND_ASSIGN_OR_RETURN(ProcessStatus st, local_.Poll(handle));
-    if (st.state == ProcessState::kRunning) continue;
-    SUNWIND_RETURN_IF_ERROR(RecordEnd(id, st, "its process ended", /*in_tick=*/false));
+    SUNWIND_ASSIGN_OR_RETURN(StoredLaunch launch, LaunchOf(id));
+    auto st = launch.executor->Poll(launch.handle_json);
+    if (st.status().code() == StatusCode::kUnavailable) {
+      unavailable = Status::Unavailable("job " + id + ": " + st.status().message());
+      continue;
+    }
+    if (!st.ok()) return st.status();
+    if (st->state == ProcessState::kRunning) continue;
+    SUNWIND_RETURN_IF_ERROR(RecordEnd(id, *st, "its process ended", /*in_tick=*/false));
   }
-  return Status::Ok();
+  return unavailable;
 }
 
 Status Service::Recover() {
@@ -354,24 +414,55 @@ Status Service::Recover() {
     state.region = regions_.Find(history.region);
     state.started = history.ran > Duration{0};
 
-    // The job's directory holds the handle of its latest launch, written
-    // before Launch returned: newer than the stored one when the daemon died
-    // between launching the job and recording that it runs.
-    std::optional<ProcessHandle> stored;
-    if (auto h = HandleOf(id); h.ok()) stored = *h;
-    std::optional<ProcessHandle> latest;
-    if (auto h = local_.FindHandle(id); h.ok()) latest = *h;
-    const bool unrecorded_launch =
-        latest && (!stored || latest->job_pid != stored->job_pid || latest->started != stored->started);
+    // The executor may know of a launch newer than the stored one: the local
+    // job directory's handle is written before Start returns, and Slurm
+    // knows every job it was given; the daemon may have died between
+    // launching a job and recording that it runs.
+    std::optional<StoredLaunch> stored;
+    if (auto l = LaunchOf(id); l.ok()) stored = *l;
+    std::optional<StoredLaunch> latest;
+    std::optional<Launch> latest_launch;
+    std::vector<std::string> candidates;  // where it last ran first, then where it may run
+    if (stored) candidates.push_back(stored->region);
+    if (auto allowed = ResolveRegions(job.submission); allowed.ok()) {
+      for (const Region* r : *allowed) candidates.push_back(r->id);
+    }
+    std::vector<JobExecutor*> asked;
+    for (const std::string& region : candidates) {
+      JobExecutor* executor = ExecutorFor(region);
+      if (!executor || std::find(asked.begin(), asked.end(), executor) != asked.end()) continue;
+      asked.push_back(executor);
+      auto found = executor->FindLatest(id, job.created_at);
+      if (!found.ok()) {
+        recovery_notes_.push_back(id + ": could not ask the " + executor->kind() + " executor of " + region +
+                                  " about it: " + found.status().message());
+        continue;
+      }
+      if (!found->has_value()) continue;
+      latest = StoredLaunch{executor, region, (*found)->handle_json};
+      latest_launch = **found;
+      if (stored && stored->executor == executor) break;  // where it last ran
+    }
+    auto same = [](const StoredLaunch& a, const StoredLaunch& b) {
+      if (a.executor != b.executor) return false;
+      auto da = a.executor->Describe(a.handle_json);
+      auto db = b.executor->Describe(b.handle_json);
+      return da.ok() && db.ok() && da->handle_json == db->handle_json;
+    };
+    const bool unrecorded_launch = latest && (!stored || !same(*latest, *stored));
     const bool may_have_launched =
         job.state == JobPhase::kQueued || (job.state == JobPhase::kPaused && job.paused_by == PausedBy::kScheduler &&
                                            job.submission.pause_mode == "checkpoint");
     if (unrecorded_launch && may_have_launched) {
-      SUNWIND_RETURN_IF_ERROR(SaveHandle(id, *latest));
+      SUNWIND_RETURN_IF_ERROR(SaveLaunch(id, latest->region, *latest->executor, *latest_launch));
       SUNWIND_RETURN_IF_ERROR(store_.Transition(id, JobPhase::kRunning,
                                                 "re-adopted: launched just before the daemon stopped",
-                                                PausedBy::kNobody, json{{"pid", latest->job_pid}}.dump()));
+                                                PausedBy::kNobody,
+                                                json{{"region", latest->region},
+                                                     {"launch", latest_launch->external_id}}
+                                                    .dump()));
       SUNWIND_ASSIGN_OR_RETURN(job, store_.Get(id));
+      state.region = regions_.Find(latest->region);
       stored = latest;
     }
 
@@ -380,17 +471,21 @@ Status Service::Recover() {
       state.running = true;
       if (!state.region) state.region = regions_.Find(job.submission.home_region);
       Track(job, state);
-      const ProcessHandle* handle = unrecorded_launch ? &*latest : (stored ? &*stored : nullptr);
-      if (!handle) {
+      if (!stored) {
         SUNWIND_RETURN_IF_ERROR(RecordEnd(id, ProcessStatus{}, "no record of its process", false));
         recovery_notes_.push_back(id + ": was running; no handle found");
         continue;
       }
-      if (unrecorded_launch && handle != &*stored) SUNWIND_RETURN_IF_ERROR(SaveHandle(id, *handle));
-      auto status = local_.Poll(*handle);
+      auto status = stored->executor->Poll(stored->handle_json);
+      if (status.status().code() == StatusCode::kUnavailable) {
+        recovery_notes_.push_back(id + ": kept as running; its executor does not answer now (" +
+                                  status.status().message() + ")");
+        continue;
+      }
       ProcessStatus st = status.ok() ? *status : ProcessStatus{};
+      const std::string name = stored->executor->Describe(stored->handle_json).value_or(Launch{}).external_id;
       if (st.state == ProcessState::kRunning) {
-        recovery_notes_.push_back(id + ": re-adopted; pid " + std::to_string(handle->job_pid) + " still runs");
+        recovery_notes_.push_back(id + ": re-adopted; " + name + " still runs");
       } else {
         SUNWIND_RETURN_IF_ERROR(RecordEnd(id, st, "ended while the daemon was down", false));
         recovery_notes_.push_back(id + ": ended while the daemon was down (" + ProcessStateName(st.state) + ")");
@@ -453,9 +548,12 @@ Result<JobDetail> Service::Show(const std::string& id) {
   const TimePoint ended = IsFinal(d.job.state) ? d.job.updated_at : now;
   d.deadline_missed = d.job.state != JobPhase::kCancelled && ended > d.job.submission.deadline;
   if (d.handle) {
-    if (auto handle = ParseHandleJson(d.handle->handle_json); handle.ok()) {
-      d.stdout_path = handle->stdout_path;
-      d.stderr_path = handle->stderr_path;
+    if (auto stored = LaunchOf(id); stored.ok()) {
+      if (auto launch = stored->executor->Describe(stored->handle_json); launch.ok()) {
+        d.stdout_path = launch->stdout_path;
+        d.stderr_path = launch->stderr_path;
+        d.launch = launch->external_id;
+      }
     }
   }
   return d;
@@ -471,9 +569,9 @@ Result<std::vector<RunningJob>> Service::Running() {
     RunningJob r;
     r.id = job.id;
     r.region = HistoryOf(events, clock_.Now()).region;
-    r.executor_kind = kLocal;
-    if (auto handle = HandleOf(job.id); handle.ok()) {
-      if (auto pids = local_.ProcessTree(*handle); pids.ok()) r.pids = std::move(pids).value();
+    if (auto launch = LaunchOf(job.id); launch.ok()) {
+      r.executor_kind = launch->executor->kind();
+      if (auto pids = launch->executor->ProcessTree(launch->handle_json); pids.ok()) r.pids = std::move(pids).value();
     }
     out.push_back(std::move(r));
   }
@@ -518,11 +616,11 @@ Result<JobRecord> Service::Resume(const std::string& id) {
     SUNWIND_RETURN_IF_ERROR(queue_->Release(id, /*running=*/false));
     return store_.Get(id);
   }
-  SUNWIND_ASSIGN_OR_RETURN(ProcessHandle old, HandleOf(id));
-  SUNWIND_ASSIGN_OR_RETURN(ProcessHandle handle, local_.Resume(LocalJobFor(job), old));
-  SUNWIND_RETURN_IF_ERROR(SaveHandle(id, handle));
+  SUNWIND_ASSIGN_OR_RETURN(StoredLaunch old, LaunchOf(id));
+  SUNWIND_ASSIGN_OR_RETURN(Launch launch, old.executor->Resume(ExecutorJobFor(job), old.handle_json));
+  SUNWIND_RETURN_IF_ERROR(SaveLaunch(id, old.region, *old.executor, launch));
   SUNWIND_RETURN_IF_ERROR(store_.Transition(id, JobPhase::kRunning, "resumed by a user", PausedBy::kNobody,
-                                            json{{"pid", handle.job_pid}}.dump()));
+                                            json{{"region", old.region}, {"launch", launch.external_id}}.dump()));
   SUNWIND_RETURN_IF_ERROR(queue_->Release(id, /*running=*/true));
   return store_.Get(id);
 }
@@ -534,11 +632,12 @@ Result<JobRecord> Service::Cancel(const std::string& id) {
   if (IsFinal(job.state)) return Status(StatusCode::kFailedPrecondition, "job " + id + ": has ended (" +
                                                                           JobPhaseName(job.state) + ")");
   json detail = json::object();
-  const bool process_alive =
-      job.state == JobPhase::kRunning || (job.state == JobPhase::kPaused && job.submission.pause_mode == "stop");
-  if (process_alive) {
-    if (auto handle = HandleOf(id); handle.ok()) {
-      auto st = local_.Cancel(*handle);
+  // A paused job may still hold its executor's attention: a stopped process,
+  // or a Slurm job requeued held. Cancel says kNotFound where nothing is left.
+  const bool launched = job.state == JobPhase::kRunning || job.state == JobPhase::kPaused;
+  if (launched) {
+    if (auto launch = LaunchOf(id); launch.ok()) {
+      auto st = launch->executor->Cancel(launch->handle_json);
       if (st.ok()) detail = EndDetail(*st);
     }
   }

@@ -36,7 +36,8 @@
 
 #include "core/status.h"
 #include "core/time.h"
-#include "executors/local_executor.h"
+#include "executors/command_runner.h"
+#include "executors/job_executor.h"
 #include "executors/process_runner.h"
 #include "regions/catalogue.h"
 #include "scheduler/grid.h"
@@ -66,6 +67,13 @@ struct ServiceOptions {
   Duration step{60};
   // How long a job has to exit after a checkpoint signal or a cancel.
   std::chrono::milliseconds grace{10000};
+  // Runs the Slurm tools for regions bound to Slurm; null = the service's
+  // own PosixCommandRunner. Must outlive the service.
+  CommandRunner* commands = nullptr;
+  // Put before job ids in Slurm job names (sunwind-<prefix><id>), so two
+  // daemons sharing a cluster never take each other's jobs for their own:
+  // ids restart at j-000001 in every new database. Plain characters only.
+  std::string slurm_name_prefix;
 };
 
 // A job as `sunwind show` and GET /v1/jobs/{id} see it.
@@ -80,6 +88,7 @@ struct JobDetail {
   bool deadline_missed = false;  // ended after its deadline, or still unfinished past it
   std::string stdout_path;  // its logs, once launched
   std::string stderr_path;
+  std::string launch;  // the latest launch: "pid 4711", "slurm job 42"
 };
 
 // A job running now, as the daemon's meter sees it.
@@ -127,7 +136,10 @@ class Service {
   // One scheduling step at clock.Now(): learns how running jobs ended, then
   // lets the core start, pause and resume jobs as their plans say
   // (re-planning when a new forecast is due). Errors are for the log: the
-  // jobs involved keep their last stored state.
+  // jobs involved keep their last stored state. An executor that does not
+  // answer (slurmctld down) is kUnavailable: its jobs stay as they were
+  // (queued jobs queued, running ones running) and are tried again on the
+  // next tick; the other regions' jobs go on.
   Status Tick();
 
   // Jobs running now with their processes, for the meter. Touches only the
@@ -141,17 +153,28 @@ class Service {
   const ServiceOptions& options() const { return options_; }
 
  private:
-  class Dispatcher;  // the scheduler core's Executor, onto LocalExecutor + JobStore
+  class Dispatcher;  // the scheduler core's Executor, onto the JobExecutors + JobStore
   class FetchView;   // the policy's IntensityView, onto FetchIntensity
+
+  // A job's latest launch as stored, with the executor that runs it.
+  struct StoredLaunch {
+    JobExecutor* executor = nullptr;
+    std::string region;
+    std::string handle_json;  // the executor's own handle
+  };
 
   Service(Database& db, const Clock& clock, const RegionCatalogue& regions, FetchIntensity fetch,
           ProcessRunner& runner, const ServiceOptions& options);
 
+  // One executor per region bound to one (the local ones share one), and
+  // each region's max_jobs.
+  Status MakeExecutors(ProcessRunner& runner);
   Status Recover();
   // Builds the core's view of a stored job; the regions were checked on submit.
   Result<JobSpec> SpecFor(const JobRecord& job) const;
   Result<std::vector<const Region*>> ResolveRegions(const JobSubmission& s) const;
-  LocalJob LocalJobFor(const JobRecord& job) const;
+  ExecutorJob ExecutorJobFor(const JobRecord& job) const;
+  JobExecutor* ExecutorFor(const std::string& region) const;
   // Learns how running jobs ended since the last tick.
   Status PollRunning();
   // A running job's process ended: done, failed (or lost: re-queued).
@@ -165,8 +188,9 @@ class Service {
   // `in_tick`: called from inside the core, which learns of it after.
   Status RecordEnd(const std::string& id, const ProcessStatus& status, const std::string& how, bool in_tick);
   void SavePlan(const JobSpec& spec, const Plan& plan);
-  Result<ProcessHandle> HandleOf(const std::string& id);
-  Status SaveHandle(const std::string& id, const ProcessHandle& handle);
+  Result<StoredLaunch> LaunchOf(const std::string& id);
+  Status SaveLaunch(const std::string& id, const std::string& region, const JobExecutor& executor,
+                    const Launch& launch);
   void Track(const JobRecord& job, JobState state);
   // Hands submitted jobs to the core; expects mu_ held.
   void DrainPending();
@@ -176,7 +200,10 @@ class Service {
   const RegionCatalogue& regions_;
   ServiceOptions options_;
   JobStore store_;
-  LocalExecutor local_;
+  std::unique_ptr<CommandRunner> own_commands_;
+  std::map<std::string, std::unique_ptr<JobExecutor>> executors_;  // by region id; local ones: by "local"
+  std::map<std::string, JobExecutor*> executor_by_region_;
+  RegionCapacity capacity_;
   std::unique_ptr<FetchView> view_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<PlanningPolicy> policy_;
