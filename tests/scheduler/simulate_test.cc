@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "scheduler/capacity.h"
 #include "scheduler/policies.h"
@@ -27,9 +28,12 @@ class RecordingExecutor final : public Executor {
   Status Resume(const JobSpec& job, TimePoint at) override { return Log("resume", job, at); }
   Status Finish(const JobSpec& job, TimePoint at) override { return Log("finish", job, at); }
   std::vector<std::string> calls;
+  // Jobs whose next calls fail as an unreachable cluster's would.
+  std::set<std::string> unreachable;
 
  private:
   Status Log(const std::string& what, const JobSpec& job, TimePoint at) {
+    if (unreachable.count(job.id)) return Status::Unavailable("slurmctld does not answer");
     calls.push_back(what + " " + job.id + " " + FormatTime(at));
     return Status::Ok();
   }
@@ -137,6 +141,32 @@ TEST(JobQueueTest, ReportedEndsKeepAnOverrunningJobRunningUntilItsProcessEnds) {
   EXPECT_TRUE(queue.AllFinished());
   EXPECT_EQ(queue.Ended("long", H(4)).code(), StatusCode::kNotFound);
   EXPECT_EQ(std::vector<std::string>({"start long 2020-03-02T00:00:00Z"}), executor.calls);
+}
+
+TEST(JobQueueTest, AnUnreachableExecutorLeavesItsJobForTheNextTickAndTheOthersGoOn) {
+  // Given two jobs that must start now, one whose executor does not answer,
+  // we should start the other, report kUnavailable, keep the first unstarted,
+  // and start it on the tick after its executor answers again.
+  auto region = MakeRegion("test:a", "A");
+  JobSpec down = Job("down", 0, 1, 1, region.get());
+  JobSpec up = Job("up", 0, 1, 1, region.get());
+  ManualClock clock(H(0));
+  EagerPolicy policy;
+  RecordingExecutor executor;
+  executor.unreachable.insert("down");
+  JobQueue queue(clock, policy, executor, Duration{60}, JobEnd::kReported);
+  queue.Submit(down);
+  queue.Submit(up);
+  EXPECT_EQ(queue.Tick(false).code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(queue.Find("down")->started);
+  EXPECT_FALSE(queue.Find("down")->running);
+  EXPECT_TRUE(queue.Find("up")->running);
+  executor.unreachable.clear();
+  clock.Set(H(0) + Duration{60});
+  ASSERT_TRUE(queue.Tick(false).ok());
+  EXPECT_TRUE(queue.Find("down")->running);
+  EXPECT_EQ(std::vector<std::string>({"start up 2020-03-02T00:00:00Z", "start down 2020-03-02T00:01:00Z"}),
+            executor.calls);
 }
 
 TEST(JobQueueTest, AHeldJobIsLeftAloneUntilReleased) {

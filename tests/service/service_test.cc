@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "executors/command_runner.h"
 #include "executors/posix_process_runner.h"
 #include "regions/zones.h"
 #include "tests/support/temp_dir.h"
@@ -73,9 +74,15 @@ class ServiceTest : public ::testing::Test {
     ServiceOptions o;
     o.jobs_dir = dir_.File("jobs");
     o.grace = milliseconds(3000);
+    o.commands = commands_;
     auto s = Service::Open(*dbs_.back(), clock_, catalogue_, Fetch(), runner_, o);
     EXPECT_TRUE(s.ok()) << s.status().message();
     return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  void AddRegions(const std::string& yaml) {
+    Status st = catalogue_.MergeConfigNode(YAML::Load(yaml), "test", zones_);
+    ASSERT_TRUE(st.ok()) << st.message();
   }
 
   JobSubmission Job(const std::string& name, std::vector<std::string> argv, Duration duration = hours(1),
@@ -119,6 +126,7 @@ class ServiceTest : public ::testing::Test {
   std::map<std::string, std::function<double(TimePoint)>> intensity_;
   int fetches_ = 0;
   std::vector<std::unique_ptr<Database>> dbs_;
+  CommandRunner* commands_ = nullptr;  // the Slurm tools; null = real ones
 };
 
 TEST_F(ServiceTest, ADefaultRegionTheConfigLacksIsRefusedSayingWhereToDefineIt) {
@@ -224,6 +232,85 @@ TEST_F(ServiceTest, RunningNamesEachRunningJobWithItsWholeProcessTree) {
   EXPECT_GE(jobs[0].pids.size(), 2u);
   ASSERT_TRUE(s->Cancel(running->id).ok());
   EXPECT_TRUE(s->Running()->empty());
+}
+
+TEST_F(ServiceTest, AClusterThatDoesNotAnswerLeavesTheJobQueuedUntilItDoes) {
+  // Given a job for a Slurm region whose slurmctld does not answer at its
+  // slot, we should keep it queued (no event, nothing lost), say
+  // kUnavailable, and submit it on the first tick the cluster answers.
+  AddRegions("- {id: 'slurm:east', zone: DE, pue: 1.1, executor: {kind: slurm, partition: east}}");
+  SetIntensity("slurm:east", [](TimePoint) { return 300.0; });
+  ScriptedCommandRunner slurm;
+  commands_ = &slurm;
+  auto s = Open();
+  JobSubmission j = Job("train", {"/bin/true"});
+  j.allowed_regions = {"slurm:east"};
+  j.deadline = clock_.Now() + hours(1);  // no room to wait: its slot is now
+  auto job = s->Submit(j);
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  slurm.ExpectError(Status::Unavailable("squeue did not finish within 20000 ms"));
+  Status tick = s->Tick();
+  EXPECT_EQ(tick.code(), StatusCode::kUnavailable) << tick.message();
+  auto d = s->Show(job->id);
+  EXPECT_EQ(d->job.state, JobPhase::kQueued);
+  EXPECT_EQ(d->events.size(), 1u);  // "submitted" only
+
+  slurm.ExpectOutput("");       // squeue: not submitted before
+  slurm.ExpectOutput("42\n");  // sbatch --parsable
+  clock_.Set(clock_.Now() + minutes(1));
+  ASSERT_TRUE(s->Tick().ok());
+  d = s->Show(job->id);
+  EXPECT_EQ(d->job.state, JobPhase::kRunning);
+  EXPECT_EQ(d->region, "slurm:east");
+  EXPECT_EQ(d->launch, "slurm job 42");
+  ASSERT_TRUE(d->handle.has_value());
+  EXPECT_EQ(d->handle->executor_kind, "slurm");
+  json handle = json::parse(d->handle->handle_json);
+  EXPECT_EQ(handle["slurm_job_id"], "42");
+  EXPECT_EQ(handle["region"], "slurm:east");
+}
+
+TEST_F(ServiceTest, MaxJobsCapsHowManyJobsARegionRunsAtOnce) {
+  // Given a region that runs one job at a time and two jobs due now, we
+  // should start one, keep the other queued, and start it once the first ends.
+  AddRegions("- {id: 'local:one', zone: DE, pue: 1.0, executor: {kind: local, max_jobs: 1}}");
+  SetIntensity("local:one", [](TimePoint) { return 300.0; });
+  auto s = Open();
+  std::vector<std::string> ids;
+  for (const char* name : {"first", "second"}) {
+    JobSubmission j = Job(name, {"/bin/sh", "-c", "sleep 0.3"});
+    j.allowed_regions = {"local:one"};
+    j.deadline = clock_.Now() + hours(2);
+    j.duration = minutes(30);
+    auto job = s->Submit(j);
+    ASSERT_TRUE(job.ok()) << job.status().message();
+    ids.push_back(job->id);
+  }
+  // Both must run by now + 90 min at the latest; with one place, one waits.
+  clock_.Set(clock_.Now() + minutes(60));
+  ASSERT_TRUE(s->Tick().ok());
+  int running = 0;
+  for (const auto& id : ids) running += s->Show(id)->job.state == JobPhase::kRunning;
+  EXPECT_EQ(running, 1);
+  const std::string waiting = s->Show(ids[0])->job.state == JobPhase::kRunning ? ids[1] : ids[0];
+  EXPECT_EQ(s->Show(waiting)->job.state, JobPhase::kQueued);
+  EXPECT_EQ(WaitWhile(*s, waiting, JobPhase::kQueued), JobPhase::kRunning);
+  EXPECT_EQ(WaitWhile(*s, waiting, JobPhase::kRunning), JobPhase::kDone);
+}
+
+TEST_F(ServiceTest, ABadExecutorBlockIsRefusedAtOpenNamingRegionAndOption) {
+  // Given a Slurm region without a partition, we should refuse to open,
+  // naming the region and the missing option.
+  AddRegions("- {id: 'slurm:nowhere', zone: DE, pue: 1.1, executor: {kind: slurm, account: lab}}");
+  auto db = Database::Open(dir_.File("bad.db"));
+  ASSERT_TRUE(db.ok());
+  ServiceOptions o;
+  o.jobs_dir = dir_.File("jobs");
+  auto s = Service::Open(**db, clock_, catalogue_, Fetch(), runner_, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("region 'slurm:nowhere': executor.partition: missing"), std::string::npos)
+      << s.status().message();
 }
 
 TEST_F(ServiceTest, AFailingCommandIsFailedWithItsExitCode) {
