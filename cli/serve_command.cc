@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -41,6 +42,19 @@
 
 namespace sunwind {
 namespace {
+
+// Tells this daemon's Slurm jobs from another's on a shared cluster (job ids
+// restart at j-000001 in every database): a short hash of the database's
+// absolute path, stable across restarts of the same daemon.
+std::string SlurmNamePrefix(const std::string& db_path) {
+  std::error_code ec;
+  const std::string path = std::filesystem::absolute(db_path, ec).lexically_normal().string();
+  uint32_t h = 2166136261u;  // FNV-1a 32
+  for (unsigned char c : path) h = (h ^ c) * 16777619u;
+  char out[16];
+  std::snprintf(out, sizeof out, "%06x-", h & 0xffffffu);
+  return out;
+}
 
 using nlohmann::json;
 // Keeps the server's key order, as the CLI's API client returns it.
@@ -205,6 +219,7 @@ Result<std::unique_ptr<Daemon>> StartDaemon(const Flags& flags, const std::strin
   ServiceOptions options;
   options.jobs_dir = config.jobs_dir.empty() ? state_dir + "/jobs" : config.jobs_dir;
   options.default_region = config.default_region;
+  options.slurm_name_prefix = SlurmNamePrefix(d->db_path);
   // On an accelerated clock one tick spans minutes of scheduler time: the
   // core must decide in steps of that length, or a job that must start now
   // to meet its deadline could start a tick late.
@@ -267,8 +282,9 @@ int ServeCommand(const Args& args, CommandContext& ctx) {
     ctx.out << "usage: sunwind serve [--config config/sunwind.yaml] [--listen 127.0.0.1:8787] [--db PATH]\n"
                "                     [--token-file PATH] [--state-dir DIR] [--clock-speed N]\n\n"
                "Runs the daemon: a persistent queue of jobs, planned into their cleanest slots and run by\n"
-               "the local executor, with the HTTP API of docs/api.md. SIGTERM stops it and leaves running\n"
-               "jobs running; the next start re-adopts them.\n\n"
+               "the executor each region is bound to in the config (local processes, or a Slurm partition),\n"
+               "with the HTTP API of docs/api.md. SIGTERM stops it and leaves running jobs running; the\n"
+               "next start re-adopts them (from Slurm's queue and accounting for Slurm jobs).\n\n"
             << FlagsHelp(specs);
     return 0;
   }
