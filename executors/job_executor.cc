@@ -232,9 +232,10 @@ Result<Launch> SlurmJobExecutor::Describe(const std::string& handle_json) const 
   return LaunchOf(h);
 }
 
-Result<SlurmAccounting> SlurmJobExecutor::Accounting(const std::string& handle_json) {
+Result<std::optional<SlurmAccounting>> SlurmJobExecutor::Accounting(const std::string& handle_json) {
   SUNWIND_ASSIGN_OR_RETURN(SlurmHandle h, ParseHandleJson(handle_json));
-  return slurm_.Accounting(h);
+  SUNWIND_ASSIGN_OR_RETURN(SlurmAccounting a, slurm_.Accounting(h));
+  return std::optional<SlurmAccounting>(std::move(a));
 }
 
 // --- from a region's executor block -----------------------------------------

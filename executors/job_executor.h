@@ -80,6 +80,12 @@ class JobExecutor {
   // The job's processes on this machine, for metering; empty where the job
   // runs elsewhere (Slurm: metered through accounting).
   virtual Result<std::vector<pid_t>> ProcessTree(const std::string& handle_json) = 0;
+  // What the cluster measured for the job over all its runs (elapsed, CPU
+  // time, energy where it meters it); nullopt where the executor keeps no
+  // accounting (local jobs are metered by sunwind itself).
+  virtual Result<std::optional<SlurmAccounting>> Accounting(const std::string& handle_json) {
+    return std::optional<SlurmAccounting>();
+  }
 };
 
 // The local process executor behind the interface.
@@ -126,8 +132,7 @@ class SlurmJobExecutor final : public JobExecutor {
   Result<Launch> Describe(const std::string& handle_json) const override;
   Result<std::vector<pid_t>> ProcessTree(const std::string&) override { return std::vector<pid_t>{}; }
 
-  // What the cluster measured for the job (elapsed, CPU time, energy).
-  Result<SlurmAccounting> Accounting(const std::string& handle_json);
+  Result<std::optional<SlurmAccounting>> Accounting(const std::string& handle_json) override;
 
   static std::string HandleJson(const SlurmHandle& handle);
   static Result<SlurmHandle> ParseHandleJson(const std::string& text);

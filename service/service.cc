@@ -578,6 +578,14 @@ Result<std::vector<RunningJob>> Service::Running() {
   return out;
 }
 
+Result<std::optional<SlurmAccounting>> Service::Accounting(const std::string& id) {
+  SUNWIND_RETURN_IF_ERROR(store_.Get(id).status());
+  auto launch = LaunchOf(id);
+  if (launch.status().code() == StatusCode::kNotFound) return std::optional<SlurmAccounting>();
+  if (!launch.ok()) return launch.status();
+  return launch->executor->Accounting(launch->handle_json);
+}
+
 Result<JobRecord> Service::Pause(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   DrainPending();

@@ -146,6 +146,11 @@ class Service {
   // store and /proc, so it never waits for a tick.
   Result<std::vector<RunningJob>> Running();
 
+  // What the cluster measured for a job run on Slurm (elapsed and CPU time,
+  // energy where the cluster meters it), for the audit; nullopt for a job
+  // the daemon meters itself (local) and for one never launched.
+  Result<std::optional<SlurmAccounting>> Accounting(const std::string& id);
+
   // What Open found and did, one line per job, for the daemon's log.
   const std::vector<std::string>& recovery_notes() const { return recovery_notes_; }
   // The region a job without one runs in.

@@ -200,6 +200,19 @@ TEST_F(ServiceSlurmTest, RunsOnTheCleanerPartitionAndIsReadoptedAfterARestart) {
   d = s->Show(job->id);
   EXPECT_EQ(json::parse(d->events.back().detail_json)["exit_code"], 0);
   EXPECT_EQ(ReadFile(d->stdout_path), "hello from " + job->id + "\n");
+  // The cluster's accounting of it, for the audit: one run of about 3 s.
+  std::optional<SlurmAccounting> acct;
+  for (int i = 0; i < 50 && !(acct && acct->cpu_time_s); ++i) {  // the batch step reaches sacct a moment later
+    auto a = s->Accounting(job->id);
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    acct = *a;
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  ASSERT_TRUE(acct.has_value());
+  EXPECT_EQ(acct->source, "sacct");
+  EXPECT_EQ(acct->runs, 1);
+  EXPECT_GE(acct->elapsed_s, 2.0);
+  EXPECT_LT(acct->elapsed_s, 30.0);
 }
 
 TEST_F(ServiceSlurmTest, AFailingJobIsFailedWithSlurmsExitCodeAndCancelEndsARunningOne) {
@@ -226,6 +239,37 @@ TEST_F(ServiceSlurmTest, AFailingJobIsFailedWithSlurmsExitCodeAndCancelEndsARunn
   auto q = tools.Run({"squeue", "-h", "-j", slurm_id, "-o", "%T"}, seconds(10));
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(q->stdout_text.find("RUNNING"), std::string::npos) << q->stdout_text;
+}
+
+TEST_F(ServiceSlurmTest, AUsersPauseInStopModeSuspendsTheJobAndResumeContinuesIt) {
+  // Given a running Slurm job in stop mode, we should suspend it (scontrol
+  // suspend: squeue says SUSPENDED) on a user's pause, continue it on
+  // resume, and see it end done, its work intact.
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  JobSubmission j = Job("stopme", {"/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 0.25; done; echo finished"});
+  j.interruptible = true;
+  j.pause_mode = "stop";
+  auto job = s->Submit(j);
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  ASSERT_TRUE(s->Tick().ok());
+  ASSERT_EQ(s->Show(job->id)->job.state, JobPhase::kRunning);
+  const std::string slurm_id = json::parse(s->Show(job->id)->handle->handle_json)["slurm_job_id"];
+  PosixCommandRunner tools;
+  auto squeue_state = [&] {
+    auto q = tools.Run({"squeue", "-h", "-j", slurm_id, "-o", "%T"}, seconds(10));
+    return q.ok() ? q->stdout_text : std::string("?");
+  };
+  for (int i = 0; i < 100 && squeue_state() != "RUNNING\n"; ++i) std::this_thread::sleep_for(milliseconds(100));
+  auto paused = s->Pause(job->id);
+  ASSERT_TRUE(paused.ok()) << paused.status().message();
+  EXPECT_EQ(paused->state, JobPhase::kPaused);
+  EXPECT_EQ(squeue_state(), "SUSPENDED\n");
+  auto resumed = s->Resume(job->id);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().message();
+  EXPECT_EQ(resumed->state, JobPhase::kRunning);
+  EXPECT_EQ(WaitWhile(*s, job->id, JobPhase::kRunning), JobPhase::kDone);
+  EXPECT_EQ(ReadFile(s->Show(job->id)->stdout_path), "finished\n");
 }
 
 TEST_F(ServiceSlurmTest, TrainingPausedThreeTimesBySchedulerEndsBitIdenticalToAnUninterruptedRun) {
@@ -276,6 +320,11 @@ TEST_F(ServiceSlurmTest, TrainingPausedThreeTimesBySchedulerEndsBitIdenticalToAn
   const std::string text = ReadFile(log);
   EXPECT_EQ(CountLines(text, "paused:"), 3) << text;
   EXPECT_EQ(CountLines(text, "resumed:"), 3) << text;
+  // Slurm accounts each requeue as a run of its own: the first and three more.
+  auto acct = s->Accounting(job->id);
+  ASSERT_TRUE(acct.ok()) << acct.status().message();
+  ASSERT_TRUE(acct->has_value());
+  EXPECT_EQ((*acct)->runs, 4);
   const json got = json::parse(ReadFile(dir_.File("paused.json")));
   EXPECT_EQ(got["weights_hash"], expected["weights_hash"]);
   EXPECT_EQ(got["final_loss"], expected["final_loss"]);
