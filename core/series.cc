@@ -35,6 +35,19 @@ void IntensitySeries::Append(double value, PointKind kind, const std::string& so
   values.push_back(value);
 }
 
+IntensitySeries Head(const IntensitySeries& series, size_t n) {
+  IntensitySeries out;
+  out.start = series.start;
+  out.step = series.step;
+  out.signal = series.signal;
+  n = std::min(n, series.values.size());
+  out.values.assign(series.values.begin(), series.values.begin() + static_cast<std::ptrdiff_t>(n));
+  for (const Provenance& p : series.provenance) {
+    if (p.begin < n || (n == 0 && p.begin == 0)) out.provenance.push_back(p);
+  }
+  return out;
+}
+
 std::vector<Gap> FindGaps(const IntensitySeries& series) {
   std::vector<Gap> gaps;
   for (size_t i = 0; i < series.size();) {

@@ -57,6 +57,10 @@ struct IntensitySeries {
   void Append(double value, PointKind kind, const std::string& source, const std::string& note = "");
 };
 
+// The first `n` points of `series` (all of them when it has fewer), with
+// their provenance.
+IntensitySeries Head(const IntensitySeries& series, size_t n);
+
 struct Gap {
   TimePoint from;
   TimePoint to;

@@ -66,16 +66,39 @@ int HttpStatusFor(const Status& status) {
 
 // The policy's view of the grid: whatever FetchIntensity answers now
 // (bundled traces and their replay offline; live providers when configured).
+//
+// A tick that re-plans thousands of jobs asks for the same region's series
+// again and again, each up to its own deadline. So a miss fetches ahead to a
+// whole number of days and later asks at the same `now` are answered from
+// that, cut to their horizon: one fetch per region and tick in the common
+// case. Only the core calls it, under the service's mutex.
 class Service::FetchView final : public IntensityView {
  public:
   explicit FetchView(FetchIntensity fetch) : fetch_(std::move(fetch)) {}
   std::string Name() const override { return "providers"; }
   Result<RegionSeries> Ahead(const Region* region, TimePoint now, TimePoint to) override {
-    return fetch_(region, now, std::max(to, now + kForecastStep), kForecastStep);
+    to = std::max(to, now + kForecastStep);
+    if (now != cached_at_) {
+      cache_.clear();
+      cached_at_ = now;
+    }
+    auto it = cache_.find(region);
+    if (it == cache_.end() || it->second.series.end() < to) {
+      const Duration day{24 * 3600};
+      const TimePoint wide = now + day * ((to - now + day - Duration{1}) / day);
+      auto series = fetch_(region, now, wide, kForecastStep);
+      // A source that cannot see that far ahead is asked for just what is needed.
+      if (!series.ok() || series->series.end() < to) return fetch_(region, now, to, kForecastStep);
+      it = cache_.insert_or_assign(region, std::move(series).value()).first;
+    }
+    const auto points = static_cast<size_t>((to - now + kForecastStep - Duration{1}) / kForecastStep);
+    return RegionSeries{region, Head(it->second.series, points)};
   }
 
  private:
   FetchIntensity fetch_;
+  TimePoint cached_at_{};
+  std::map<const Region*, RegionSeries> cache_;
 };
 
 // The scheduler core's hands: carries its start / pause / resume decisions

@@ -227,3 +227,27 @@ TEST_F(SeriesTest, NamesPointKindsAndSignals) {
 
 }  // namespace
 }  // namespace sunwind
+
+namespace sunwind {
+namespace {
+
+TEST(HeadTest, KeepsTheFirstPointsAndTheirProvenanceRuns) {
+  // Given a series of measured then replayed points, we should cut it to its
+  // first n points with only the provenance runs that begin inside them.
+  IntensitySeries s;
+  s.start = TimePoint(std::chrono::hours(10));
+  for (int i = 0; i < 3; ++i) s.Append(100 + i, PointKind::kMeasured, "a");
+  for (int i = 0; i < 3; ++i) s.Append(200 + i, PointKind::kReplayed, "b");
+  IntensitySeries two = Head(s, 2);
+  EXPECT_EQ(two.values, (std::vector<double>{100, 101}));
+  ASSERT_EQ(two.provenance.size(), 1u);
+  EXPECT_EQ(two.provenance[0].source, "a");
+  EXPECT_EQ(two.start, s.start);
+  IntensitySeries four = Head(s, 4);
+  ASSERT_EQ(four.provenance.size(), 2u);
+  EXPECT_EQ(four.ProvenanceAt(3).kind, PointKind::kReplayed);
+  EXPECT_EQ(Head(s, 99).values.size(), 6u);
+}
+
+}  // namespace
+}  // namespace sunwind

@@ -313,6 +313,32 @@ TEST_F(ServiceTest, ABadExecutorBlockIsRefusedAtOpenNamingRegionAndOption) {
       << s.status().message();
 }
 
+TEST_F(ServiceTest, PlanningManyJobsInOneTickFetchesEachRegionOnce) {
+  // Given 40 jobs with deadlines from 3 h to 22 h ahead, we should plan
+  // every one of them in one tick with a single fetch per region, and still
+  // place each in the clean hour at t0+3h where its deadline allows.
+  auto s = Open();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i) {
+    JobSubmission j = Job("many" + std::to_string(i), {"/bin/true"}, hours(1), hours(3) + minutes(30 * i));
+    auto job = s->Submit(j);
+    ASSERT_TRUE(job.ok()) << job.status().message();
+    ids.push_back(job->id);
+  }
+  fetches_ = 0;
+  ASSERT_TRUE(s->Tick().ok());
+  EXPECT_EQ(fetches_, 1);  // local:host only: no job names another region
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto d = s->Show(ids[i]);
+    ASSERT_TRUE(d->plan.has_value()) << ids[i];
+    json intervals = json::parse(d->plan->intervals_json);
+    const TimePoint deadline = t0_ + hours(3) + minutes(30 * static_cast<int>(i));
+    if (deadline >= t0_ + hours(4)) {
+      EXPECT_EQ(intervals[0]["start"], FormatTime(t0_ + hours(3))) << ids[i];
+    }
+  }
+}
+
 TEST_F(ServiceTest, AFailingCommandIsFailedWithItsExitCode) {
   auto s = Open();
   JobSubmission j = Job("fail", {"/bin/sh", "-c", "echo oops >&2; exit 3"});
