@@ -208,7 +208,8 @@ int Run(int argc, char** argv) {
   const std::vector<Row> rows = {
       {"run-now", "-"},           {"best-region-now", "seasonal-naive"}, {"best-window", "seasonal-naive"},
       {"threshold", "seasonal-naive"}, {"sunwind", "seasonal-naive"},   {"sunwind", "blend"},
-      {"sunwind", "noise:5%"},    {"sunwind", "noise:10%"},              {"oracle", "(actual)"},
+      {"sunwind", "auto"},        {"sunwind", "noise:5%"},               {"sunwind", "noise:10%"},
+      {"oracle", "(actual)"},
   };
   double year_wall_s = 0;
   for (const Row& row : rows) {

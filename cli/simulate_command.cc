@@ -34,6 +34,7 @@ const std::vector<FlagSpec>& SimulateFlags() {
     for (const auto& p : PolicyNames()) policies += (policies.empty() ? "" : ", ") + p;
     std::string models = "oracle, noise:E% (the true value plus N(0, E × mean)), or a model: ";
     for (const auto& m : ForecastModelNames()) models += m + " ";
+    models += "or auto (per zone, the model with the least 24 h error over the 28 days before, chosen weekly)";
     std::vector<FlagSpec> own = {
         {"workload", true, "the workload YAML (required; see examples/workloads/)"},
         {"from", true, "start of the simulated period, UTC (required)"},
@@ -87,7 +88,7 @@ int SimulateCommand(const Args& args, CommandContext& ctx) {
   if (!flags.ok()) return fail(flags.status());
   if (flags->Has("help")) {
     ctx.out << "usage: sunwind simulate --workload FILE --from T --to T [--trace FILE...] [--policy P]...\n"
-               "                        [--forecast oracle|noise:5%|MODEL] [--json] [--progress]\n\n"
+               "                        [--forecast oracle|noise:5%|MODEL|auto] [--json] [--progress]\n\n"
                "Replays the workload under each policy with a virtual clock over recorded grid data: the\n"
                "policies decide on a forecast made at each decision time from the past only (the oracle on\n"
                "what the grid really did), and every run is accounted on the grid's actual intensity × PUE.\n\n"

@@ -8,6 +8,8 @@
 #include <random>
 #include <span>
 
+#include "forecast/backtest.h"
+
 namespace sunwind {
 namespace {
 
@@ -115,18 +117,54 @@ Result<RegionSeries> ForecastView::Ahead(const Region* region, TimePoint now, Ti
   const long long wanted_h = std::max<long long>(horizon_ / kForecastStep, (to - now + kForecastStep - Duration{1}) / kForecastStep);
   Made& made = last_[region->zone];
   if (made.origin != now || static_cast<long long>(made.values.size()) < wanted_h) {
-    SUNWIND_ASSIGN_OR_RETURN(made.values, model_->Predict(History{from, past}, static_cast<int>(wanted_h)));
+    if (auto_) SUNWIND_RETURN_IF_ERROR(Choose(region->zone, *recorded, now, made));
+    SUNWIND_ASSIGN_OR_RETURN(made.values,
+                             models_[made.model]->Predict(History{from, past}, static_cast<int>(wanted_h)));
     made.origin = now;
   }
   IntensitySeries out;
   out.start = now;
   out.step = kForecastStep;
   out.signal = actual->signal;
-  const std::string source = model_->Name() + " forecast made at " + FormatTime(now);
+  const std::string source = (auto_ ? "auto (" + models_[made.model]->Name() + ")" : models_[made.model]->Name()) +
+                             " forecast made at " + FormatTime(now);
   for (long long i = 0; i < wanted_h && now + kForecastStep * i < to; ++i) {
     out.Append(made.values[static_cast<size_t>(i)], PointKind::kForecast, source);
   }
   return RegionSeries{region, std::move(out)};
+}
+
+Status ForecastView::Choose(const std::string& zone, const IntensitySeries& recorded, TimePoint now, Made& made) {
+  if (made.chosen && now - made.chosen_at < kRechooseEvery) return Status::Ok();
+  made.chosen = true;
+  made.chosen_at = now;
+  std::vector<const Forecaster*> models;
+  for (const auto& m : models_) models.push_back(m.get());
+  BacktestOptions bo;
+  bo.first_origin = now - Duration{24 * 3600} * (kChoiceDays + 1);
+  bo.to = now;
+  bo.horizons_h = {24};
+  auto bt = RunBacktest(models, recorded, bo);
+  // Too little history to judge (the first weeks of the data): the first
+  // model until there is.
+  if (!bt.ok()) {
+    made.model = 0;
+    made.chosen = false;
+    return Status::Ok();
+  }
+  auto choice = PickModel(Summarize(*bt, bo.horizons_h), 24);
+  if (!choice.ok()) return Status::Ok();
+  for (size_t i = 0; i < models_.size(); ++i) {
+    if (models_[i]->Name() == choice->model) made.model = i;
+  }
+  return Status::Ok();
+}
+
+std::map<std::string, std::string> ForecastView::Choices() const {
+  std::map<std::string, std::string> out;
+  if (!auto_) return out;
+  for (const auto& [zone, made] : last_) out[zone] = models_[made.model]->Name();
+  return out;
 }
 
 std::string NoisyView::Name() const {
@@ -173,8 +211,12 @@ Result<std::unique_ptr<IntensityView>> MakeView(const std::string& forecast, con
     return std::unique_ptr<IntensityView>(std::make_unique<NoisyView>(grid, pct ? e / 100 : e, seed));
   }
   if (forecast == "auto") {
-    // `auto` backtests every model before each forecast: too slow per decision.
-    return Status::InvalidArgument("--forecast: auto is not supported by simulate; name a model (e.g. blend)");
+    std::vector<std::unique_ptr<Forecaster>> models;
+    for (const auto& name : ForecastModelNames()) {
+      SUNWIND_ASSIGN_OR_RETURN(auto m, MakeForecaster(name));
+      models.push_back(std::move(m));
+    }
+    return std::unique_ptr<IntensityView>(std::make_unique<ForecastView>(grid, std::move(models), horizon));
   }
   auto model = MakeForecaster(forecast);
   if (!model.ok()) return model.status().WithContext("--forecast");

@@ -75,24 +75,45 @@ class ActualView final : public IntensityView {
 // forecast per zone and hour is made and reused by every decision in that
 // hour. A zone without any recorded history (a yearly average stands in) is
 // seen as it is: a flat estimate that no model improves.
+//
+// With several models it is `auto`: per zone it uses the model with the
+// least 24 h MAE over the 28 days before (the same backtest and choice as
+// `sunwind forecast --model auto`), chosen again every week, so a year's
+// simulation runs 52 backtests per zone rather than one per decision.
 class ForecastView final : public IntensityView {
  public:
   ForecastView(const GridData& grid, std::unique_ptr<Forecaster> model, Duration horizon)
-      : grid_(grid), model_(std::move(model)), horizon_(horizon) {}
-  std::string Name() const override { return model_->Name(); }
+      : grid_(grid), horizon_(horizon) {
+    models_.push_back(std::move(model));
+  }
+  // `auto` over `models` (at least one).
+  ForecastView(const GridData& grid, std::vector<std::unique_ptr<Forecaster>> models, Duration horizon)
+      : grid_(grid), models_(std::move(models)), horizon_(horizon), auto_(true) {}
+  std::string Name() const override { return auto_ ? "auto" : models_.front()->Name(); }
   Result<RegionSeries> Ahead(const Region* region, TimePoint now, TimePoint to) override;
+  // Per zone, the model `auto` chose last and when (empty for one model).
+  std::map<std::string, std::string> Choices() const;
 
   // How far back a forecast looks: enough for the models' training windows.
   static constexpr Duration kLookback{56LL * 24 * 3600};
+  static constexpr Duration kRechooseEvery{7LL * 24 * 3600};
+  static constexpr int kChoiceDays = 28;
 
  private:
   struct Made {
     TimePoint origin{};
     std::vector<double> values;
+    size_t model = 0;           // index into models_
+    TimePoint chosen_at{};      // auto: when `model` was chosen
+    bool chosen = false;
   };
+  // auto: the zone's model at `now`, chosen again when its choice is a week old.
+  Status Choose(const std::string& zone, const IntensitySeries& recorded, TimePoint now, Made& made);
+
   const GridData& grid_;
-  std::unique_ptr<Forecaster> model_;
+  std::vector<std::unique_ptr<Forecaster>> models_;
   Duration horizon_;
+  bool auto_ = false;
   std::map<std::string, Made> last_;  // per zone
 };
 

@@ -533,6 +533,39 @@ TEST(SimulatorTest, ForecastsLearnFromTheReplayedPastOfTheSimulatedWorld) {
   EXPECT_EQ(H(27), r->outcomes[0].start);
 }
 
+TEST(ForecastViewTest, AutoPicksPerZoneTheModelThatWasRightOverThePastFourWeeks) {
+  // Given a zone whose grid repeats week by week (weekdays dirtier than
+  // weekends, a dip at noon), we should see `auto` choose the weekly
+  // seasonal-naive model (exact here; the daily one errs at each weekend)
+  // and forecast the truth with it; a zone with too little history to judge
+  // gets a forecast all the same.
+  auto w = MakeRegion("test:w", "W");
+  auto young = MakeRegion("test:y", "Y");
+  std::vector<double> weekly, short_history;
+  for (int h = 0; h < 60 * 24; ++h) {
+    const int day = h / 24 % 7, hour = h % 24;
+    weekly.push_back((day < 5 ? 300.0 : 100.0) - (hour == 12 ? 50.0 : 0.0));
+  }
+  for (int h = 0; h < 10 * 24; ++h) short_history.push_back(200);
+  GridData grid;
+  ASSERT_TRUE(grid.Add("W", Series(H(0), weekly)).ok());
+  ASSERT_TRUE(grid.Add("Y", Series(H(50 * 24 - 10 * 24), short_history)).ok());
+  auto view = MakeView("auto", grid, Duration{24 * 3600}, 1);
+  ASSERT_TRUE(view.ok()) << view.status().message();
+  EXPECT_EQ((*view)->Name(), "auto");
+  const TimePoint now = H(50 * 24);
+  auto ahead = (*view)->Ahead(w.get(), now, now + Duration{24 * 3600});
+  ASSERT_TRUE(ahead.ok()) << ahead.status().message();
+  ASSERT_EQ(ahead->series.size(), 24u);
+  for (size_t i = 0; i < 24; ++i) EXPECT_DOUBLE_EQ(ahead->series.values[i], weekly[50 * 24 + i]) << i;
+  EXPECT_NE(ahead->series.provenance[0].source.find("auto (seasonal-naive-weekly)"), std::string::npos)
+      << ahead->series.provenance[0].source;
+  auto* forecast = dynamic_cast<ForecastView*>(view->get());
+  ASSERT_NE(forecast, nullptr);
+  EXPECT_EQ(forecast->Choices().at("W"), "seasonal-naive-weekly");
+  EXPECT_TRUE((*view)->Ahead(young.get(), now, now + Duration{24 * 3600}).ok());
+}
+
 TEST(PolicyTest, UnknownNamesAreRefusedWithTheList) {
   auto a = MakeRegion("test:a", "A");
   GridData grid;
