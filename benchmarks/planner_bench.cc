@@ -53,6 +53,14 @@ void BM_CheapestSlotsWeek5min(benchmark::State& state) {
 }
 BENCHMARK(BM_CheapestSlotsWeek5min)->Arg(1)->Arg(12)->Unit(benchmark::kMillisecond);
 
+// The 1 h minimum-chunk case on the portable row kernel, to weigh the AVX2 one.
+void BM_CheapestSlotsWeek5minPortable(benchmark::State& state) {
+  sunwind::SetCheapestSlotsSimdForTesting(false);
+  BM_CheapestSlotsWeek5min(state);
+  sunwind::SetCheapestSlotsSimdForTesting(true);
+}
+BENCHMARK(BM_CheapestSlotsWeek5minPortable)->Arg(12)->Unit(benchmark::kMillisecond);
+
 // Issue 5's single-plan targets: 100 regions × 7 days of 5-minute slots, a
 // 24 h interruptible job (288 slots) planned in every region, without a
 // minimum chunk (target < 1 ms) and with a 1 h one (target < 50 ms).
@@ -72,10 +80,10 @@ void BM_InterruptibleRegionsWeek5min(benchmark::State& state) {
 }
 BENCHMARK(BM_InterruptibleRegionsWeek5min)->Arg(1)->Arg(12)->Unit(benchmark::kMillisecond);
 
-// The same through PlanJob, on 100 regions whose grids differ as real ones do
-// (mean intensity spread over 20..700 g/kWh, PUE 1.1, a daily cycle of ±30 %
-// plus noise): the lower-bound pruning leaves the exact search to a few.
-void BM_PlanJobInterruptible100Regions(benchmark::State& state) {
+// The same through PlanJob, on 100 regions with mean intensities spread
+// evenly over [20, 20 + spread_g] g/kWh, PUE 1.1, a daily cycle of ±30 % plus
+// 5 % noise; state.range(0) is the minimum chunk in minutes.
+void PlanJob100Regions(benchmark::State& state, double spread_g) {
   const size_t regions = 100, slots = 7 * 288;
   const sunwind::TimePoint at{std::chrono::sys_days{std::chrono::year{2024} / 3 / 4}};
   std::deque<sunwind::Region> owned;
@@ -90,7 +98,7 @@ void BM_PlanJobInterruptible100Regions(benchmark::State& state) {
     sunwind::IntensitySeries s;
     s.start = at;
     s.step = std::chrono::minutes(5);
-    const double level = 20 + 680.0 * static_cast<double>(r) / (regions - 1);
+    const double level = 20 + spread_g * static_cast<double>(r) / (regions - 1);
     for (size_t i = 0; i < slots; ++i) {
       double v = level * (1 + 0.3 * std::sin(2 * M_PI * static_cast<double>(i) / 288) + noise(rng));
       s.Append(std::max(v, 0.0), sunwind::PointKind::kMeasured, "bench");
@@ -108,7 +116,16 @@ void BM_PlanJobInterruptible100Regions(benchmark::State& state) {
     benchmark::DoNotOptimize(plan);
   }
 }
+
+// Grids that differ as real ones do (20..700 g/kWh): the lower-bound pruning
+// leaves the exact search to a few regions.
+void BM_PlanJobInterruptible100Regions(benchmark::State& state) { PlanJob100Regions(state, 680); }
 BENCHMARK(BM_PlanJobInterruptible100Regions)->Arg(0)->Arg(60)->Unit(benchmark::kMillisecond);
+
+// 100 regions at one level (20 g/kWh), differing only by their noise: no
+// region's bound rules it out, so the exact search runs nearly everywhere.
+void BM_PlanJobInterruptible100AlikeRegions(benchmark::State& state) { PlanJob100Regions(state, 0); }
+BENCHMARK(BM_PlanJobInterruptible100AlikeRegions)->Arg(60)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -1,10 +1,16 @@
 #include "scheduler/planner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <set>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define SUNWIND_PLANNER_AVX2 1  // an AVX2 row kernel, chosen at run time
+#endif
 
 namespace sunwind {
 namespace {
@@ -75,7 +81,94 @@ RunNow PlanRunNow(const RegionSeries& home, TimePoint at, Duration work, double 
   return r;
 }
 
+// One row of CheapestSlots' minimum-chunk DP: row i (a0, b0; a_old is row
+// i+1-m shifted by m) to row i+1 (a1, b1), for j in [j0, j1), both multiples
+// of 4. bits[j / 4] gets, for the 4 states of a block, whether A came from B
+// (low nibble) and whether B came from a chunk start (high nibble). Ties keep
+// A's own value and B's continuation. The kernels agree bit for bit.
+struct DpRow {
+  const double* a0;
+  const double* b0;
+  const double* a_old;
+  double* a1;
+  double* b1;
+  double slot_cost;  // c[i]
+  double start_add;  // chunk[i+1-m] + restart, +inf when no chunk fits yet
+  uint8_t* bits;
+};
+using RowKernel = void (*)(const DpRow&, size_t, size_t);
+
+void DpRowPortable(const DpRow& r, size_t j0, size_t j1) {
+  for (size_t j = j0; j < j1; j += 4) {
+    unsigned from_b = 0, from_start = 0;
+    for (size_t l = 0; l < 4; ++l) {
+      const double x = r.a0[j + l], y = r.b0[j + l];
+      const bool yb = y < x;
+      r.a1[j + l] = yb ? y : x;
+      const double cont = r.b0[j + l - 1] + r.slot_cost, start = r.a_old[j + l] + r.start_add;
+      const bool sb = start < cont;
+      r.b1[j + l] = sb ? start : cont;
+      from_b |= unsigned{yb} << l;
+      from_start |= unsigned{sb} << l;
+    }
+    r.bits[j / 4] = static_cast<uint8_t>(from_b | from_start << 4);
+  }
+}
+
+#ifdef SUNWIND_PLANNER_AVX2
+// The same with 4 doubles per instruction: min_pd(a, b) is exactly
+// `a < b ? a : b`, so values and bits match the portable kernel. About 3×
+// faster than it (benchmarks/results/planner.md).
+__attribute__((target("avx2"))) void DpRowAvx2(const DpRow& r, size_t j0, size_t j1) {
+  const __m256d slot_cost = _mm256_set1_pd(r.slot_cost), start_add = _mm256_set1_pd(r.start_add);
+  for (size_t j = j0; j < j1; j += 4) {
+    const __m256d x = _mm256_loadu_pd(r.a0 + j), y = _mm256_loadu_pd(r.b0 + j);
+    _mm256_storeu_pd(r.a1 + j, _mm256_min_pd(y, x));
+    const unsigned from_b = static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(y, x, _CMP_LT_OQ)));
+    const __m256d cont = _mm256_add_pd(_mm256_loadu_pd(r.b0 + j - 1), slot_cost);
+    const __m256d start = _mm256_add_pd(_mm256_loadu_pd(r.a_old + j), start_add);
+    _mm256_storeu_pd(r.b1 + j, _mm256_min_pd(start, cont));
+    const unsigned from_start = static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(start, cont, _CMP_LT_OQ)));
+    r.bits[j / 4] = static_cast<uint8_t>(from_b | from_start << 4);
+  }
+}
+#endif
+
+// CheapestSlots' working memory, kept per thread between calls.
+struct DpScratch {
+  std::vector<double> chunk, a_rows, b_rows;
+  std::vector<uint8_t> bits;
+};
+
+// Frees a scratch over 16 MiB when the call ends (a rare, very long
+// horizon), so a thread does not hold it for good.
+class ScratchTrimmer {
+ public:
+  explicit ScratchTrimmer(DpScratch* s) : s_(s) {}
+  ~ScratchTrimmer() {
+    constexpr size_t kKeepBytes = 16u << 20;
+    if (s_->bits.capacity() + 8 * (s_->a_rows.capacity() + s_->chunk.capacity()) > kKeepBytes) *s_ = DpScratch{};
+  }
+  ScratchTrimmer(const ScratchTrimmer&) = delete;
+  ScratchTrimmer& operator=(const ScratchTrimmer&) = delete;
+
+ private:
+  DpScratch* s_;
+};
+
+std::atomic<bool> simd_allowed{true};
+
+RowKernel ChooseRowKernel() {
+#ifdef SUNWIND_PLANNER_AVX2
+  static const bool has_avx2 = __builtin_cpu_supports("avx2");
+  if (has_avx2 && simd_allowed.load(std::memory_order_relaxed)) return DpRowAvx2;
+#endif
+  return DpRowPortable;
+}
+
 }  // namespace
+
+void SetCheapestSlotsSimdForTesting(bool allowed) { simd_allowed.store(allowed, std::memory_order_relaxed); }
 
 std::vector<double> WindowCosts(const std::vector<double>& c, size_t n_full, double frac, size_t max_start) {
   const size_t T = c.size();
@@ -147,55 +240,85 @@ std::vector<size_t> CheapestSlots(const std::vector<double>& c, size_t k, size_t
     return chosen;
   }
 
-  // Dynamic programming over slots. State (j, r): j slots chosen so far, r the
-  // length of the chunk in progress capped at m (0: the last slot was skipped).
-  // A chunk may end only once r == m.
+  // Dynamic programming over slots with two states per (slot boundary i, j
+  // slots chosen): A, the last slot was skipped (or none yet), and B, the last
+  // slot ran in a chunk already at least m long. A chunk's first m slots are
+  // forced, so they are one jump A[i+1-m][j-m] -> B[i+1][j]:
+  //   A[i+1][j] = min(A[i][j], B[i][j])
+  //   B[i+1][j] = min(B[i][j-1] + c[i], A[i+1-m][j-m] + chunk[i+1-m] + restart)
+  // O(T × k) instead of O(T × k × m); one bit per choice remembers the path.
   const size_t m = std::clamp<size_t>(min_chunk, 1, k);
-  const size_t R = m + 1, S = (k + 1) * R;
-  auto idx = [R](size_t j, size_t r) { return j * R + r; };
-  std::vector<double> cur(S, kInf), next(S);
-  // parent[i][state]: how state at slot i+1 was reached: (previous r << 1) | taken.
-  std::vector<uint16_t> parent(T * S, 0);
-  cur[idx(0, 0)] = 0;
-  for (size_t i = 0; i < T; ++i) {
-    std::fill(next.begin(), next.end(), kInf);
-    uint16_t* par = &parent[i * S];
-    const size_t j_lo = k > T - i ? k - (T - i) : 0;  // enough slots must remain
-    for (size_t j = j_lo; j <= std::min(k, i); ++j) {
-      for (size_t r = 0; r < R; ++r) {
-        double v = cur[idx(j, r)];
-        if (std::isinf(v)) continue;
-        if (r == 0 || r == m) {  // skip slot i
-          size_t to = idx(j, 0);
-          if (v < next[to]) {
-            next[to] = v;
-            par[to] = static_cast<uint16_t>(r << 1);
-          }
-        }
-        if (j < k && !std::isinf(c[i])) {  // run in slot i
-          double add = c[i] + (r == 0 && j > 0 ? restart_cost[i] : 0);
-          size_t to = idx(j + 1, std::min(r + 1, m));
-          if (v + add < next[to]) {
-            next[to] = v + add;
-            par[to] = static_cast<uint16_t>((r << 1) | 1);
-          }
-        }
-      }
-    }
-    std::swap(cur, next);
+  // Scratch reused across calls on this thread: fresh allocations of this
+  // size are mmap'd and page-faulted on every call, which cost more than the
+  // search itself. Large ones are given back below.
+  thread_local DpScratch scratch;
+  std::vector<double>& chunk = scratch.chunk;  // summed slot by slot: no prefix-sum cancellation
+  chunk.assign(T + 1 - m, 0);
+  for (size_t s = 0; s + m <= T; ++s) {
+    double w = 0;
+    for (size_t i = s; i < s + m; ++i) w += c[i];
+    chunk[s] = w;
   }
-  size_t r_end = cur[idx(k, 0)] <= cur[idx(k, m)] ? 0 : m;
-  if (std::isinf(cur[idx(k, r_end)])) return {};
-  *total_cost = cur[idx(k, r_end)];
+  // Rows are padded with +inf on the left (reads at j - m < 0 and j - 1 < 0)
+  // and run in whole blocks of 4; entries outside a row's feasible band may
+  // hold values no in-band state reads. A keeps the last m + 1 rows.
+  const size_t pad = (m + 4) & ~size_t{3}, blocks = (k + 4) / 4, width = pad + 4 * blocks;
+  std::vector<double>& a_rows = scratch.a_rows;
+  std::vector<double>& b_rows = scratch.b_rows;
+  a_rows.assign((m + 1) * width, kInf);
+  b_rows.assign(2 * width, kInf);
+  std::vector<uint8_t>& bits = scratch.bits;  // only in-band entries are read back: no need to clear
+  if (bits.size() < T * blocks) bits.resize(T * blocks);
+  ScratchTrimmer trim(&scratch);
+  auto a_row = [&](size_t i) { return &a_rows[(i % (m + 1)) * width + pad]; };
+  auto b_row = [&](size_t i) { return &b_rows[(i % 2) * width + pad]; };
+  const RowKernel row = ChooseRowKernel();
+  a_row(0)[0] = 0;
+  for (size_t i = 0; i < T; ++i) {
+    const bool can_start = i + 1 >= m;
+    const size_t s = can_start ? i + 1 - m : 0;  // where a chunk ending at slot i starts
+    DpRow r;
+    r.a0 = a_row(i);
+    r.b0 = b_row(i);
+    r.a1 = a_row(i + 1);
+    r.b1 = b_row(i + 1);
+    r.a_old = can_start ? a_row(s) - m : r.a0;  // unused (start_add = inf) before slot m - 1
+    r.start_add = can_start ? chunk[s] + (s < restart_cost.size() ? restart_cost[s] : 0) : kInf;
+    r.slot_cost = c[i];
+    r.bits = &bits[i * blocks];
+    const size_t lo = k + i + 1 > T ? k + i + 1 - T : 0;  // enough slots must remain
+    const size_t hi = std::min(k, i + 1);
+    row(r, lo & ~size_t{3}, (hi + 4) & ~size_t{3});
+    if (can_start && m >= lo && m <= hi) {  // j == m: the first chunk pays no restart
+      const double cont = r.b0[m - 1] + r.slot_cost, start = r.a_old[m] + chunk[s];
+      const bool from_start = start < cont;
+      r.b1[m] = from_start ? start : cont;
+      const uint8_t bit = static_cast<uint8_t>(1u << (4 + m % 4));
+      r.bits[m / 4] = static_cast<uint8_t>(from_start ? (r.bits[m / 4] | bit) : (r.bits[m / 4] & ~bit));
+    }
+  }
+  const double a_end = a_row(T)[k], b_end = b_row(T)[k];
+  const double best = std::min(a_end, b_end);
+  if (std::isinf(best)) return {};
+  *total_cost = best;
   std::vector<size_t> chosen;
-  size_t j = k, r = r_end;
-  for (size_t i = T; i-- > 0;) {
-    uint16_t p = parent[i * S + idx(j, r)];
-    if (p & 1) {
-      chosen.push_back(i);
+  chosen.reserve(k);
+  bool running = !(a_end <= b_end);  // ties end on a skipped slot, as before
+  size_t j = k;
+  for (size_t i = T; i > 0;) {
+    const uint8_t b = bits[(i - 1) * blocks + j / 4];
+    if (!running) {  // slot i-1 skipped
+      running = (b >> (j % 4)) & 1;
+      --i;
+    } else if ((b >> (4 + j % 4)) & 1) {  // a chunk's first m slots end at slot i-1
+      for (size_t t = i; t-- > i - m;) chosen.push_back(t);
+      i -= m;
+      j -= m;
+      running = false;
+    } else {  // slot i-1 extends a chunk
+      chosen.push_back(--i);
       --j;
     }
-    r = p >> 1;
   }
   std::reverse(chosen.begin(), chosen.end());
   return chosen;

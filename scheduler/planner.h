@@ -100,9 +100,16 @@ Result<Plan> PlanJob(const std::vector<RegionSeries>& candidates, const RegionSe
 // slot; +inf where unusable), for `k` slots with chunks of at least `min_chunk`
 // slots and `restart_cost[i]` added when a chunk other than the first begins
 // at slot i. Returns the indices in order, or empty if no selection exists.
-// Exposed for tests and benchmarks.
+// With a minimum chunk or restart costs: exact, O(slots × k) time, about
+// slots × k / 4 bytes of working memory kept per thread between calls (freed
+// past 16 MiB); thread-safe. Exposed for tests and benchmarks.
 std::vector<size_t> CheapestSlots(const std::vector<double>& slot_cost, size_t k, size_t min_chunk,
                                   const std::vector<double>& restart_cost, double* total_cost);
+
+// Tests only: whether CheapestSlots' minimum-chunk search may use the AVX2
+// kernel where the CPU has it (the default); false forces the portable one.
+// Both give identical results. Process-wide; thread-safe to call.
+void SetCheapestSlotsSimdForTesting(bool allowed);
 
 // Lower-level: the cost of the window starting at each slot s <= max_start:
 // n_full whole slots then a fraction `frac` of the next; +inf where a window
