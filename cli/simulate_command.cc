@@ -18,6 +18,7 @@
 #include "core/units.h"
 #include "forecast/forecaster.h"
 #include "scheduler/grid.h"
+#include "scheduler/policies.h"
 #include "scheduler/policy.h"
 #include "scheduler/simulator.h"
 #include "scheduler/workload.h"
@@ -42,6 +43,8 @@ const std::vector<FlagSpec>& SimulateFlags() {
         {"policy", true, "policies to run, repeatable (default all: " + policies + ")"},
         {"forecast", true, "what non-oracle policies decide on: " + models + "(default seasonal-naive)"},
         {"seed", true, "seed of the noise:E% forecast error (default 1)"},
+        {"forecast-slack", true, "sunwind: a job that cannot pause waits only for a window that wins by more than "
+                                 "this fraction of the forecast's measured error (default 0)"},
         {"progress", false, "draw a progress bar on stderr (default: when stderr is a terminal)"},
         {"help", false, "show this help"},
     };
@@ -119,6 +122,14 @@ int SimulateCommand(const Args& args, CommandContext& ctx) {
     }
   }
   const std::string forecast = flags->GetOr("forecast", "seasonal-naive");
+  double slack = 0;
+  if (auto f = flags->Get("forecast-slack")) {
+    char* end = nullptr;
+    slack = std::strtod(f->c_str(), &end);
+    if (f->empty() || *end != '\0' || !(slack >= 0 && slack <= 10)) {
+      return fail(Status::InvalidArgument("--forecast-slack: '" + *f + "': expected a fraction of the error, 0 to 10"));
+    }
+  }
   unsigned seed = 1;
   if (auto s = flags->Get("seed")) {
     char* end = nullptr;
@@ -159,6 +170,9 @@ int SimulateCommand(const Args& args, CommandContext& ctx) {
     CapacityBook book(workload->capacity, *from, kHour);
     auto policy = MakePolicy(name, **view, actual, kHour, &book);
     if (!policy.ok()) return fail(policy.status());
+    if (auto* planning = dynamic_cast<PlanningPolicy*>(policy->get()); planning && name == "sunwind") {
+      planning->SetForecastSlack(slack);
+    }
     if (progress) options.progress = [&](double f) { DrawProgress(ctx.err, name, f); };
     const auto p0 = std::chrono::steady_clock::now();
     auto report = Simulate(workload->jobs, **policy, grid, options);

@@ -117,6 +117,17 @@ Result<RegionSeries> ForecastView::Ahead(const Region* region, TimePoint now, Ti
   const long long wanted_h = std::max<long long>(horizon_ / kForecastStep, (to - now + kForecastStep - Duration{1}) / kForecastStep);
   Made& made = last_[region->zone];
   if (made.origin != now || static_cast<long long>(made.values.size()) < wanted_h) {
+    // Score the previous forecast on the hours that have passed since it.
+    if (made.origin < now && !made.values.empty()) {
+      for (size_t i = 0; i < made.values.size() && made.origin + kForecastStep * static_cast<long long>(i) < now; ++i) {
+        const TimePoint t = made.origin + kForecastStep * static_cast<long long>(i);
+        if (t < recorded->start) continue;
+        const auto at = static_cast<size_t>((t - recorded->start) / recorded->step);
+        if (at >= recorded->size() || std::isnan(recorded->values[at]) || std::isnan(made.values[i])) continue;
+        made.abs_error_sum += std::fabs(made.values[i] - recorded->values[at]);
+        ++made.scored;
+      }
+    }
     if (auto_) SUNWIND_RETURN_IF_ERROR(Choose(region->zone, *recorded, now, made));
     SUNWIND_ASSIGN_OR_RETURN(made.values,
                              models_[made.model]->Predict(History{from, past}, static_cast<int>(wanted_h)));
@@ -158,6 +169,20 @@ Status ForecastView::Choose(const std::string& zone, const IntensitySeries& reco
     if (models_[i]->Name() == choice->model) made.model = i;
   }
   return Status::Ok();
+}
+
+double ForecastView::MeanAbsError(const Region* region) const {
+  auto it = last_.find(region->zone);
+  return it == last_.end() || it->second.scored == 0 ? 0.0 : it->second.abs_error_sum / it->second.scored;
+}
+
+double NoisyView::MeanAbsError(const Region* region) const {
+  const IntensitySeries* s = grid_.Actual(region->zone);
+  if (!s || s->size() == 0) return 0;
+  double mean = 0;
+  for (double v : s->values) mean += v;
+  mean /= static_cast<double>(s->size());
+  return error_ * mean * std::sqrt(2.0 / std::acos(-1.0));
 }
 
 std::map<std::string, std::string> ForecastView::Choices() const {

@@ -57,6 +57,10 @@ class IntensityView {
   // at `now` (which is on the hour). The series may end early where the data
   // does; the planner treats points past its end as missing.
   virtual Result<RegionSeries> Ahead(const Region* region, TimePoint now, TimePoint to) = 0;
+  // The mean absolute error (g/kWh) this view's values have shown for the
+  // region's zone so far: 0 for the truth, the measured error of the
+  // forecasts already made for a model, the error model's for noise.
+  virtual double MeanAbsError(const Region* region) const { return 0; }
 };
 
 // Perfect foresight: what the grid really did.
@@ -93,6 +97,9 @@ class ForecastView final : public IntensityView {
   Result<RegionSeries> Ahead(const Region* region, TimePoint now, TimePoint to) override;
   // Per zone, the model `auto` chose last and when (empty for one model).
   std::map<std::string, std::string> Choices() const;
+  // Over every hour a forecast made here covered that has since passed
+  // (leads up to the next forecast's origin).
+  double MeanAbsError(const Region* region) const override;
 
   // How far back a forecast looks: enough for the models' training windows.
   static constexpr Duration kLookback{56LL * 24 * 3600};
@@ -106,6 +113,8 @@ class ForecastView final : public IntensityView {
     size_t model = 0;           // index into models_
     TimePoint chosen_at{};      // auto: when `model` was chosen
     bool chosen = false;
+    double abs_error_sum = 0;   // |forecast - actual| over the hours scored
+    long scored = 0;
   };
   // auto: the zone's model at `now`, chosen again when its choice is a week old.
   Status Choose(const std::string& zone, const IntensitySeries& recorded, TimePoint now, Made& made);
@@ -125,6 +134,8 @@ class NoisyView final : public IntensityView {
   NoisyView(const GridData& grid, double error, unsigned seed) : grid_(grid), error_(error), seed_(seed) {}
   std::string Name() const override;
   Result<RegionSeries> Ahead(const Region* region, TimePoint now, TimePoint to) override;
+  // E|N(0, σ)| = σ √(2/π), with σ = error × the zone's mean.
+  double MeanAbsError(const Region* region) const override;
 
  private:
   const GridData& grid_;

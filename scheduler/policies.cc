@@ -1,6 +1,7 @@
 #include "scheduler/policies.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 namespace sunwind {
@@ -91,6 +92,12 @@ Result<Plan> PlanningPolicy::PlanOn(const JobState& job, TimePoint now, const st
   if (interruptible) {
     q.min_chunk = spec.min_chunk;
     q.resume_overhead = spec.checkpoint_overhead;
+  }
+  if (!interruptible && slack_fraction_ > 0) {
+    double error = 0;  // g/kWh at the facility, the worst of the candidates
+    for (const Region* r : regions) error = std::max(error, view_.MeanAbsError(r) * r->pue);
+    const double energy_kwh = spec.power_w / 1000.0 * std::chrono::duration<double, std::ratio<3600>>(q.duration).count();
+    q.slack_g = slack_fraction_ * error * energy_kwh;
   }
   std::vector<RegionSeries> candidates;
   for (const Region* r : regions) {

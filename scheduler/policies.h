@@ -73,6 +73,12 @@ class PlanningPolicy : public Policy {
   // stores them). An empty plan means none meets the deadline: it runs now.
   using PlanObserver = std::function<void(const JobSpec&, const Plan&)>;
   void OnPlan(PlanObserver observer) { on_plan_ = std::move(observer); }
+  // Forecast uncertainty as slack: a non-interruptible job waits for a later
+  // window only if it wins by more than `fraction` × the view's mean
+  // absolute error (× PUE) over the job's energy, so sunwind does not delay
+  // work for an advantage the forecast cannot tell from noise. 0 (the
+  // default): the cheapest window as forecast.
+  void SetForecastSlack(double fraction) { slack_fraction_ = fraction; }
 
  protected:
   PlanningPolicy(std::string name, IntensityView& view) : name_(std::move(name)), view_(view) {}
@@ -93,6 +99,7 @@ class PlanningPolicy : public Policy {
   int replans_ = 0;
   CapacityBook* capacity_ = nullptr;
   PlanObserver on_plan_;
+  double slack_fraction_ = 0;
 };
 
 class BestWindowPolicy final : public PlanningPolicy {

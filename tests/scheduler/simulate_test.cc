@@ -566,6 +566,64 @@ TEST(ForecastViewTest, AutoPicksPerZoneTheModelThatWasRightOverThePastFourWeeks)
   EXPECT_TRUE((*view)->Ahead(young.get(), now, now + Duration{24 * 3600}).ok());
 }
 
+// The truth, claiming a fixed forecast error.
+class ErrorClaimingView final : public IntensityView {
+ public:
+  ErrorClaimingView(const GridData& grid, double error) : actual_(grid), error_(error) {}
+  std::string Name() const override { return "claims-error"; }
+  Result<RegionSeries> Ahead(const Region* region, TimePoint now, TimePoint to) override {
+    return actual_.Ahead(region, now, to);
+  }
+  double MeanAbsError(const Region*) const override { return error_; }
+
+ private:
+  ActualView actual_;
+  double error_;
+};
+
+TEST(SunwindPolicyTest, ForecastSlackTakesTheEarliestWindowWithinTheErrorOfTheCheapest) {
+  // Given a 2 h, 1 kW job that may start now (200 g), at 3 h (190 g) or at
+  // 4 h (180 g), planned on a forecast claiming 10 g/kWh of error: without
+  // slack we should wait for 4 h; with slack 0.4 (8 g) still 4 h; with 0.6
+  // (12 g) the earlier 3 h; with 1.2 (24 g) start now.
+  auto a = MakeRegion("test:a", "A");
+  std::vector<double> v(24, 100.0);
+  v[4] = v[5] = 90.0;
+  GridData grid;
+  ASSERT_TRUE(grid.Add("A", Series(H(0), v)).ok());
+  JobSpec job = Job("j", 0, 2, 12, a.get());
+  std::map<double, TimePoint> start;
+  for (double slack : {0.0, 0.4, 0.6, 1.2}) {
+    ErrorClaimingView view(grid, 10.0);
+    SunwindPolicy policy("sunwind", view, /*replans=*/false);
+    policy.SetForecastSlack(slack);
+    auto r = Simulate({job}, policy, grid, Period(0, 1));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    start[slack] = r->outcomes[0].start;
+  }
+  EXPECT_EQ(start[0.0], H(4));
+  EXPECT_EQ(start[0.4], H(4));
+  EXPECT_EQ(start[0.6], H(3));
+  EXPECT_EQ(start[1.2], H(0));
+}
+
+TEST(ForecastViewTest, MeasuresTheErrorOfTheForecastsItHasMade) {
+  // Given persistence on a grid alternating 100 and 300 by the hour, we
+  // should measure no error before any forecast hour has passed, and 200
+  // g/kWh (each hour forecast as the one before it) after a day of hourly
+  // forecasts.
+  auto a = MakeRegion("test:a", "A");
+  std::vector<double> v;
+  for (int h = 0; h < 24 * 20; ++h) v.push_back(h % 2 ? 300.0 : 100.0);
+  GridData grid;
+  ASSERT_TRUE(grid.Add("A", Series(H(0), v)).ok());
+  auto view = MakeView("persistence", grid, Duration{24 * 3600}, 1);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ((*view)->MeanAbsError(a.get()), 0.0);
+  for (int h = 24 * 10; h <= 24 * 11; ++h) ASSERT_TRUE((*view)->Ahead(a.get(), H(h), H(h + 24)).ok());
+  EXPECT_NEAR((*view)->MeanAbsError(a.get()), 200.0, 1e-9);
+}
+
 TEST(PolicyTest, UnknownNamesAreRefusedWithTheList) {
   auto a = MakeRegion("test:a", "A");
   GridData grid;
