@@ -27,20 +27,31 @@ const std::vector<FlagSpec>& CommonDataFlags() {
   return specs;
 }
 
+namespace {
+
+// `built_in` when `probe` exists under it (a build in place), else
+// <prefix>/share/sunwind/<name> beside an installed binary when it holds
+// `probe`, else `built_in` (whose absence the caller reports).
+std::string InPlaceOrInstalled(const std::string& built_in, const std::string& name, const std::string& probe) {
+  std::error_code ec;
+  if (std::filesystem::exists(built_in + "/" + probe, ec)) return built_in;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto installed = exe.parent_path().parent_path() / "share" / "sunwind" / name;
+    if (std::filesystem::exists(installed / probe, ec)) return installed.string();
+  }
+  return built_in;
+}
+
+}  // namespace
+
 std::string ResolveDataDir(const Flags& flags) {
   if (auto d = flags.Get("data-dir")) return *d;
   if (const char* env = std::getenv("SUNWIND_DATA_DIR"); env && *env) return env;
-  // The source tree's data/ for a build in place; share/sunwind/data beside an
-  // installed binary otherwise.
-  std::error_code ec;
-  if (std::filesystem::exists(SUNWIND_DEFAULT_DATA_DIR "/traces/manifest.yaml", ec)) return SUNWIND_DEFAULT_DATA_DIR;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto installed = exe.parent_path().parent_path() / "share" / "sunwind" / "data";
-    if (std::filesystem::exists(installed / "traces" / "manifest.yaml", ec)) return installed.string();
-  }
-  return SUNWIND_DEFAULT_DATA_DIR;
+  return InPlaceOrInstalled(SUNWIND_DEFAULT_DATA_DIR, "data", "traces/manifest.yaml");
 }
+
+std::string DefaultConfigDir() { return InPlaceOrInstalled(SUNWIND_DEFAULT_CONFIG_DIR, "config", "sunwind.yaml"); }
 
 Result<std::unique_ptr<App>> App::Open(const Flags& flags, const Clock& clock) {
   auto app = std::make_unique<App>();

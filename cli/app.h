@@ -70,6 +70,10 @@ class App {
 
 // Where bundled data lives: --data-dir, $SUNWIND_DATA_DIR, or the build's default.
 std::string ResolveDataDir(const Flags& flags);
+// Where the shipped configs (sunwind.yaml, demo.yaml) are: the source tree's
+// config/ for a build in place, else share/sunwind/config beside an
+// installed binary.
+std::string DefaultConfigDir();
 
 }  // namespace sunwind
 

@@ -15,6 +15,7 @@
 
 #include "cli/api_client.h"
 #include "cli/commands.h"
+#include "cli/daemon_connection.h"
 #include "cli/flags.h"
 #include "cli/output.h"
 #include "core/units.h"
@@ -22,44 +23,7 @@
 namespace sunwind {
 namespace {
 
-constexpr const char* kDefaultUrl = "http://127.0.0.1:8787";
 const char* const kStates[] = {"queued", "running", "paused", "done", "failed", "cancelled"};
-
-std::vector<FlagSpec> WithConnectionFlags(std::vector<FlagSpec> own) {
-  own.push_back({"url", true, "the daemon's URL (default: $SUNWIND_URL, else " + std::string(kDefaultUrl) + ")"});
-  own.push_back({"token-file", true, "read the API token from this file (default: $SUNWIND_TOKEN)"});
-  own.push_back({"help", false, "show this help"});
-  return own;
-}
-
-// The daemon's URL and token from the flags and the environment. The token
-// is never printed: errors name the file, not its content.
-struct Connection {
-  std::string url;
-  std::string token;
-};
-
-Result<Connection> ConnectionFrom(const Flags& flags) {
-  Connection c;
-  const char* env_url = std::getenv("SUNWIND_URL");
-  c.url = flags.GetOr("url", env_url && *env_url ? env_url : kDefaultUrl);
-  if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0) {
-    return Status::InvalidArgument("--url: expected http://HOST:PORT, got '" + c.url + "'");
-  }
-  if (auto path = flags.Get("token-file")) {
-    std::ifstream f(*path, std::ios::binary);
-    if (!f) return Status::InvalidArgument("--token-file: cannot read " + *path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    c.token = ss.str();
-  } else if (const char* env_token = std::getenv("SUNWIND_TOKEN")) {
-    c.token = env_token;
-  }
-  // A token file usually ends with a newline.
-  while (!c.token.empty() && std::isspace(static_cast<unsigned char>(c.token.back()))) c.token.pop_back();
-  while (!c.token.empty() && std::isspace(static_cast<unsigned char>(c.token.front()))) c.token.erase(0, 1);
-  return c;
-}
 
 // Text of a JSON field, or `fallback` when it is absent or null.
 std::string Str(const Json& j, const char* key, const std::string& fallback = "") {
@@ -138,8 +102,8 @@ Result<TimePoint> ParseWhen(const std::string& flag, const std::string& text, Ti
 // Common shape of every client command: parse, --help, connect.
 struct Parsed {
   Flags flags;
-  std::unique_ptr<HttpTransport> transport;
-  std::unique_ptr<ApiClient> client;
+  std::optional<DaemonConnection> connection;
+  ApiClient* client = nullptr;  // the connection's
 };
 
 // Returns the exit code to stop with (help or an error), or nullopt to go on.
@@ -152,17 +116,17 @@ std::optional<int> Prepare(const Args& args, const std::vector<FlagSpec>& specs,
     ctx.out << usage << "\n" << FlagsHelp(specs);
     return 0;
   }
-  auto conn = ConnectionFrom(p.flags);
+  auto conn = DaemonConnection::FromFlags(p.flags);
   if (!conn.ok()) return ReportError(ctx, command, conn.status());
-  p.transport = MakeCurlTransport();
-  p.client = std::make_unique<ApiClient>(conn->url, conn->token, *p.transport);
+  p.connection = std::move(conn).value();
+  p.client = &p.connection->client();
   return std::nullopt;
 }
 
 // ---- submit -----------------------------------------------------------------
 
 const std::vector<FlagSpec>& SubmitFlags() {
-  static const std::vector<FlagSpec> specs = WithConnectionFlags({
+  static const std::vector<FlagSpec> specs = WithDaemonFlags({
       {"name", true, "a name for the job (default: the command's program name)"},
       {"project", true, "the project it belongs to, for reports"},
       {"deadline", true, "when it must be done: a time (RFC 3339) or +24h from now (required)"},
@@ -408,7 +372,7 @@ int SubmitCommand(const Args& raw_args, CommandContext& ctx) {
 }
 
 int JobsCommand(const Args& args, CommandContext& ctx) {
-  static const std::vector<FlagSpec> specs = WithConnectionFlags({
+  static const std::vector<FlagSpec> specs = WithDaemonFlags({
       {"state", true, "only jobs in this state: queued, running, paused, done, failed or cancelled"},
       {"project", true, "only jobs of this project"},
       {"json", false, "print the daemon's answer as JSON"},
@@ -453,7 +417,7 @@ int JobsCommand(const Args& args, CommandContext& ctx) {
 }
 
 int ShowCommand(const Args& args, CommandContext& ctx) {
-  static const std::vector<FlagSpec> specs = WithConnectionFlags({{"json", false, "print the daemon's answer as JSON"}});
+  static const std::vector<FlagSpec> specs = WithDaemonFlags({{"json", false, "print the daemon's answer as JSON"}});
   Parsed p;
   if (auto code = Prepare(args, specs, "show",
                           "usage: sunwind show JOB [--json]\n\nA job's spec, plan, state history, where and when it ran.", ctx, p)) {
@@ -474,7 +438,7 @@ int ShowCommand(const Args& args, CommandContext& ctx) {
 namespace {
 
 int ActionCommand(const std::string& action, const std::string& done, const Args& args, CommandContext& ctx) {
-  static const std::vector<FlagSpec> specs = WithConnectionFlags({{"json", false, "print the daemon's answer as JSON"}});
+  static const std::vector<FlagSpec> specs = WithDaemonFlags({{"json", false, "print the daemon's answer as JSON"}});
   Parsed p;
   if (auto code = Prepare(args, specs, action, "usage: sunwind " + action + " JOB [--json]", ctx, p)) return *code;
   auto id = JobArg(p.flags);
@@ -496,7 +460,7 @@ int ResumeCommand(const Args& args, CommandContext& ctx) { return ActionCommand(
 int CancelCommand(const Args& args, CommandContext& ctx) { return ActionCommand("cancel", "cancelled", args, ctx); }
 
 int LogsCommand(const Args& args, CommandContext& ctx) {
-  static const std::vector<FlagSpec> specs = WithConnectionFlags({
+  static const std::vector<FlagSpec> specs = WithDaemonFlags({
       {"stderr", false, "the job's stderr instead of its stdout"},
       {"follow", false, "keep printing new output until the job is done, failed or cancelled"},
   });

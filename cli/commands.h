@@ -31,6 +31,9 @@ int SimulateCommand(const Args& args, CommandContext& ctx);
 int ServeCommand(const Args& args, CommandContext& ctx);
 int DemoCommand(const Args& args, CommandContext& ctx);
 int MeasureCommand(const Args& args, CommandContext& ctx);
+int RunCommand(const Args& args, CommandContext& ctx);     // plan, wait, run, meter (issue 8)
+int ReportCommand(const Args& args, CommandContext& ctx);  // per project, region and month (issue 8)
+int AuditCommand(const Args& args, CommandContext& ctx);   // one job's emissions audit (issue 8)
 // The daemon's client (issue 6, cli/client_commands.cc).
 int SubmitCommand(const Args& args, CommandContext& ctx);
 int JobsCommand(const Args& args, CommandContext& ctx);

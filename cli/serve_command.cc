@@ -33,6 +33,7 @@
 #include "providers/http_transport.h"
 #include "server/api.h"
 #include "server/http_server.h"
+#include "service/job_metering.h"
 #include "service/service.h"
 #include "storage/database.h"
 
@@ -175,12 +176,16 @@ struct Daemon {
   std::unique_ptr<Database> db;
   std::unique_ptr<PosixProcessRunner> runner;
   std::unique_ptr<Service> service;
+  std::unique_ptr<Database> meter_db;  // the meter's own connection (sampler thread, audit routes)
+  std::unique_ptr<MeterStore> meter_store;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> http;
   std::string token;
   std::string token_file;
   std::string db_path;
   std::chrono::milliseconds tick{1000};
+  std::unique_ptr<SteadyPacer> pacer;
+  std::unique_ptr<JobMetering> metering;  // declared last: stopped first
 };
 
 Result<std::unique_ptr<Daemon>> StartDaemon(const Flags& flags, const std::string& config_path, std::ostream& log) {
@@ -239,6 +244,21 @@ Result<std::unique_ptr<Daemon>> StartDaemon(const Flags& flags, const std::strin
   api_options.reads_need_token = !IsLoopback(hp.first) && !config.open_reads;
   api_options.version = SUNWIND_VERSION;
   api_options.clock_speed = speed;
+  SUNWIND_ASSIGN_OR_RETURN(JobMeteringOptions metering, LoadMeteringConfig(config_path));
+  SUNWIND_ASSIGN_OR_RETURN(d->meter_db, Database::Open(d->db_path));
+  d->meter_store = std::make_unique<MeterStore>(*d->meter_db);
+  api_options.meter_store = d->meter_store.get();
+  if (speed == 1) {  // on an accelerated clock real watts and scaled hours would not match: no meter
+    DaemonMeterSetup meters = DaemonMeterSources(app->data_dir() + "/hardware/cpu_power.csv");
+    metering.logical_cores = meters.logical_cores;
+    d->pacer = std::make_unique<SteadyPacer>();
+    Service* service = d->service.get();
+    d->metering = std::make_unique<JobMetering>(
+        *d->clock, *d->pacer, *d->meter_store, [service] { return service->Running(); },
+        [sources = meters.sources](const RunningJob&) { return sources; }, metering,
+        [&log](const std::string& m) { log << "sunwind serve: " << m << "\n"; });
+    api_options.metering = d->metering.get();
+  }
   d->api = std::make_unique<Api>(*d->service, app->catalogue(), fetch, *d->clock, api_options);
   HttpServerOptions http;
   http.host = hp.first;
@@ -248,6 +268,7 @@ Result<std::unique_ptr<Daemon>> StartDaemon(const Flags& flags, const std::strin
   log << "sunwind serve: listening on " << d->http->url() << " (API: /v1/...), jobs in " << d->db_path
       << ", token in " << d->token_file << (speed > 1 ? ", clock x" + std::to_string(static_cast<long long>(speed)) : "")
       << "\n";
+  if (d->metering) d->metering->Start();
   return d;
 }
 
@@ -290,8 +311,8 @@ int ServeCommand(const Args& args, CommandContext& ctx) {
   }
   // Without a config the shipped one applies: it defines local:host, the
   // region jobs run in by default.
-  if (ConfigPath(*flags).empty() && fs::exists(SUNWIND_DEFAULT_CONFIG_DIR "/sunwind.yaml")) {
-    ::setenv("SUNWIND_CONFIG", SUNWIND_DEFAULT_CONFIG_DIR "/sunwind.yaml", 0);
+  if (ConfigPath(*flags).empty() && fs::exists(DefaultConfigDir() + "/sunwind.yaml")) {
+    ::setenv("SUNWIND_CONFIG", (DefaultConfigDir() + "/sunwind.yaml").c_str(), 0);
   }
   sigset_t stop;
   BlockStopSignals(&stop);
@@ -368,7 +389,7 @@ int DemoCommand(const Args& args, CommandContext& ctx) {
     if (!::mkdtemp(tmpl.data())) return ReportError(ctx, "demo", Status::Unavailable("cannot make a temporary directory"));
     state_dir = tmpl;
   }
-  Args daemon_args = {"--config", SUNWIND_DEFAULT_CONFIG_DIR "/demo.yaml", "--state-dir", state_dir,
+  Args daemon_args = {"--config", DefaultConfigDir() + "/demo.yaml", "--state-dir", state_dir,
                       "--listen", "127.0.0.1:0", "--clock-speed", flags->GetOr("clock-speed", "3600")};
   for (const char* pass : {"data-dir", "trace"}) {
     for (const auto& v : flags->GetList(pass)) {
@@ -378,7 +399,7 @@ int DemoCommand(const Args& args, CommandContext& ctx) {
   }
   auto dflags = Flags::Parse(daemon_args, ServeFlags());
   if (!dflags.ok()) return ReportError(ctx, "demo", dflags.status());
-  auto started = StartDaemon(*dflags, SUNWIND_DEFAULT_CONFIG_DIR "/demo.yaml", ctx.err);
+  auto started = StartDaemon(*dflags, DefaultConfigDir() + "/demo.yaml", ctx.err);
   if (!started.ok()) return ReportError(ctx, "demo", started.status());
   Daemon& d = **started;
   std::atomic<bool> stop{false};

@@ -11,6 +11,7 @@ packages=(
   libboost-dev            # Debian 12's default Boost 1.74 (Asio, Beast); not libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev              # examples/train-digits reads its gzip data set
+  chromium chromium-driver python3-selenium  # tests/web: the dashboard's browser test (headless)
 )
 
 missing=()

@@ -5,6 +5,10 @@
 #include <set>
 #include <sstream>
 
+#include "server/audit_routes.h"
+#include "server/json_answer.h"
+#include "server/metrics_routes.h"
+#include "server/web_routes.h"
 #include "service/plan_json.h"
 
 namespace sunwind {
@@ -12,16 +16,6 @@ namespace sunwind {
 using nlohmann::json;
 
 namespace {
-
-ApiResponse JsonAnswer(int status, const json& body) {
-  ApiResponse r;
-  r.status = status;
-  r.body = body.dump();
-  return r;
-}
-
-ApiResponse Error(int status, const std::string& message) { return JsonAnswer(status, json{{"error", message}}); }
-ApiResponse Error(const Status& st) { return Error(HttpStatusFor(st), st.message()); }
 
 // Whether `given` is the token, in time that does not depend on where they
 // differ (only on the token's length).
@@ -226,7 +220,8 @@ Result<JobSubmission> SubmissionFromJson(const json& body, TimePoint now) {
 
 Api::Api(Service& service, const RegionCatalogue& regions, FetchIntensity fetch, const Clock& clock,
          ApiOptions options)
-    : service_(service), regions_(regions), fetch_(std::move(fetch)), clock_(clock), options_(std::move(options)) {}
+    : service_(service), regions_(regions), fetch_(std::move(fetch)), clock_(clock), options_(std::move(options)),
+      grid_(regions, fetch_, clock) {}
 
 bool Api::Authorised(const ApiRequest& r) const {
   const bool changes = r.method != "GET" && r.method != "HEAD";
@@ -237,6 +232,11 @@ bool Api::Authorised(const ApiRequest& r) const {
   return SameSecret(header.substr(prefix.size()), options_.token);
 }
 
+AuditForJob Api::Audits() const {
+  return MeteredAudits(options_.meter_store, options_.metering, regions_, fetch_, clock_,
+                       service_.options().default_region, &service_);
+}
+
 ApiResponse Api::Handle(const ApiRequest& r) {
   if (r.path == "/v1/healthz" && r.method == "GET") {
     return JsonAnswer(200, {{"status", "ok"},
@@ -244,24 +244,29 @@ ApiResponse Api::Handle(const ApiRequest& r) {
                             {"now", FormatTime(clock_.Now())},
                             {"clock_speed", options_.clock_speed}});
   }
-  if (r.path.rfind("/v1/", 0) != 0) return Error(404, "no such resource: " + r.path);
+  if (auto page = HandleWebRequest(r)) return *page;  // the dashboard's files hold no data: no token
+  if (r.path.rfind("/v1/", 0) != 0 && r.path != "/metrics") return ErrorAnswer(404, "no such resource: " + r.path);
   if (!Authorised(r)) {
-    ApiResponse a = Error(401, "missing or wrong bearer token (Authorization: Bearer <token>)");
+    ApiResponse a = ErrorAnswer(401, "missing or wrong bearer token (Authorization: Bearer <token>)");
     a.headers.push_back({"WWW-Authenticate", "Bearer realm=\"sunwind\""});
     return a;
   }
   if (r.path == "/v1/jobs") {
     if (r.method == "POST") return Submit(r);
     if (r.method == "GET") return ListJobs(r);
-    return Error(405, "method " + r.method + " not allowed on /v1/jobs");
+    return ErrorAnswer(405, "method " + r.method + " not allowed on /v1/jobs");
   }
   if (r.path == "/v1/regions/rank" && r.method == "GET") return Rank(r);
+  if (r.path == "/v1/grid" && r.method == "GET") return grid_.Handle(r);
   if (r.path == "/v1/plan" && r.method == "POST") return PlanOnly(r);
+  if (r.path == "/v1/report" && r.method == "GET") return ReportAnswer(service_, Audits(), r);
+  if (r.path == "/metrics" && r.method == "GET") return MetricsAnswer(service_, Audits(), regions_, fetch_, clock_);
+  if (auto audit = AuditAnswer(service_, Audits(), options_.meter_store, options_.metering, r)) return *audit;
   const std::string jobs = "/v1/jobs/";
   if (r.path.rfind(jobs, 0) == 0) {
     std::string rest = r.path.substr(jobs.size());
     if (auto colon = rest.find(':'); colon != std::string::npos) {
-      if (r.method != "POST") return Error(405, "actions are POSTed");
+      if (r.method != "POST") return ErrorAnswer(405, "actions are POSTed");
       return Act(rest.substr(0, colon), rest.substr(colon + 1));
     }
     if (rest.size() > 5 && rest.compare(rest.size() - 5, 5, "/logs") == 0 && r.method == "GET") {
@@ -269,16 +274,16 @@ ApiResponse Api::Handle(const ApiRequest& r) {
     }
     if (rest.find('/') == std::string::npos && r.method == "GET") return ShowJob(rest);
   }
-  return Error(404, "no such resource: " + r.method + " " + r.path);
+  return ErrorAnswer(404, "no such resource: " + r.method + " " + r.path);
 }
 
 ApiResponse Api::Submit(const ApiRequest& r) {
   auto body = ParseBody(r.body);
-  if (!body.ok()) return Error(body.status());
+  if (!body.ok()) return ErrorAnswer(body.status());
   auto submission = SubmissionFromJson(*body, clock_.Now());
-  if (!submission.ok()) return Error(submission.status());
+  if (!submission.ok()) return ErrorAnswer(submission.status());
   auto job = service_.Submit(std::move(submission).value());
-  if (!job.ok()) return Error(job.status());
+  if (!job.ok()) return ErrorAnswer(job.status());
   ApiResponse a = JsonAnswer(201, JobJson(*job));
   a.headers.push_back({"Location", "/v1/jobs/" + job->id});
   return a;
@@ -288,12 +293,12 @@ ApiResponse Api::ListJobs(const ApiRequest& r) {
   JobFilter filter;
   if (auto it = r.query.find("state"); it != r.query.end()) {
     auto phase = ParseJobPhase(it->second);
-    if (!phase.ok()) return Error(phase.status());
+    if (!phase.ok()) return ErrorAnswer(phase.status());
     filter.state = *phase;
   }
   if (auto it = r.query.find("project"); it != r.query.end()) filter.project = it->second;
   auto jobs = service_.List(filter);
-  if (!jobs.ok()) return Error(jobs.status());
+  if (!jobs.ok()) return ErrorAnswer(jobs.status());
   json out = json::array();
   for (const auto& j : *jobs) out.push_back(JobJson(j));
   return JsonAnswer(200, {{"jobs", out}});
@@ -301,7 +306,7 @@ ApiResponse Api::ListJobs(const ApiRequest& r) {
 
 ApiResponse Api::ShowJob(const std::string& id) {
   auto d = service_.Show(id);
-  if (!d.ok()) return Error(d.status());
+  if (!d.ok()) return ErrorAnswer(d.status());
   return JsonAnswer(200, JobDetailJson(*d));
 }
 
@@ -314,17 +319,17 @@ ApiResponse Api::Act(const std::string& id, const std::string& action) {
   } else if (action == "cancel") {
     job = service_.Cancel(id);
   } else {
-    return Error(404, "action: unknown action '" + action + "' (pause, resume, cancel)");
+    return ErrorAnswer(404, "action: unknown action '" + action + "' (pause, resume, cancel)");
   }
-  if (!job.ok()) return Error(job.status());
+  if (!job.ok()) return ErrorAnswer(job.status());
   return JsonAnswer(200, JobJson(*job));
 }
 
 ApiResponse Api::Logs(const std::string& id, const ApiRequest& r) {
   auto d = service_.Show(id);
-  if (!d.ok()) return Error(d.status());
+  if (!d.ok()) return ErrorAnswer(d.status());
   const std::string stream = r.query.count("stream") ? r.query.at("stream") : "stdout";
-  if (stream != "stdout" && stream != "stderr") return Error(400, "stream: must be stdout or stderr");
+  if (stream != "stdout" && stream != "stderr") return ErrorAnswer(400, "stream: must be stdout or stderr");
   long long offset = 0;
   if (auto it = r.query.find("offset"); it != r.query.end()) {
     try {
@@ -332,7 +337,7 @@ ApiResponse Api::Logs(const std::string& id, const ApiRequest& r) {
     } catch (...) {
       offset = -1;
     }
-    if (offset < 0) return Error(400, "offset: must be a byte offset >= 0");
+    if (offset < 0) return ErrorAnswer(400, "offset: must be a byte offset >= 0");
   }
   const std::string& path = stream == "stdout" ? d->stdout_path : d->stderr_path;
   ApiResponse a;
@@ -348,7 +353,7 @@ ApiResponse Api::Rank(const ApiRequest& r) {
   if (auto it = r.query.find("regions"); it != r.query.end()) {
     for (const auto& id : SplitComma(it->second)) {
       auto region = regions_.Get(id);
-      if (!region.ok()) return Error(400, "regions: " + region.status().message());
+      if (!region.ok()) return ErrorAnswer(400, "regions: " + region.status().message());
       candidates.push_back(*region);
     }
   } else {
@@ -359,14 +364,14 @@ ApiResponse Api::Rank(const ApiRequest& r) {
   Duration duration{3600};
   if (auto it = r.query.find("duration_s"); it != r.query.end()) {
     auto d = ParseDuration(it->second + "s");
-    if (!d.ok()) return Error(400, "duration_s: must be a positive number of seconds");
+    if (!d.ok()) return ErrorAnswer(400, "duration_s: must be a positive number of seconds");
     duration = *d;
   }
   const TimePoint now = clock_.Now();
   std::vector<RegionSeries> series;
   for (const Region* region : candidates) {
     auto s = fetch_(region, now, now + duration + kForecastStep, kForecastStep);
-    if (!s.ok()) return Error(503, s.status().message());
+    if (!s.ok()) return ErrorAnswer(503, s.status().message());
     series.push_back(std::move(s).value());
   }
   json out = json::array();
@@ -386,44 +391,44 @@ ApiResponse Api::Rank(const ApiRequest& r) {
 
 ApiResponse Api::PlanOnly(const ApiRequest& r) {
   auto body = ParseBody(r.body);
-  if (!body.ok()) return Error(body.status());
+  if (!body.ok()) return ErrorAnswer(body.status());
   static const std::set<std::string> kKnown = {"duration_s", "power_w", "deadline", "regions", "interruptible",
                                                "min_chunk_s", "checkpoint_overhead_s"};
   for (const auto& [key, value] : body->items()) {
-    if (!kKnown.count(key)) return Error(400, key + ": unknown field");
+    if (!kKnown.count(key)) return ErrorAnswer(400, key + ": unknown field");
   }
   const TimePoint now = clock_.Now();
   for (const char* required : {"duration_s", "deadline", "regions"}) {
-    if (!body->contains(required)) return Error(400, std::string(required) + ": is required");
+    if (!body->contains(required)) return ErrorAnswer(400, std::string(required) + ": is required");
   }
   PlanRequest q;
   q.at = now;
   auto duration = Seconds((*body)["duration_s"], "duration_s");
-  if (!duration.ok()) return Error(duration.status());
-  if (*duration <= 0) return Error(400, "duration_s: must be positive");
+  if (!duration.ok()) return ErrorAnswer(duration.status());
+  if (*duration <= 0) return ErrorAnswer(400, "duration_s: must be positive");
   q.duration = Duration(*duration);
   q.power_w = body->value("power_w", 1000.0);
-  if (!(q.power_w > 0)) return Error(400, "power_w: must be positive");
+  if (!(q.power_w > 0)) return ErrorAnswer(400, "power_w: must be positive");
   auto deadline = Time((*body)["deadline"], "deadline");
-  if (!deadline.ok()) return Error(deadline.status());
-  if (*deadline < now + q.duration) return Error(400, "deadline: is before now + duration_s");
+  if (!deadline.ok()) return ErrorAnswer(deadline.status());
+  if (*deadline < now + q.duration) return ErrorAnswer(400, "deadline: is before now + duration_s");
   q.deadline = *deadline;
   q.interruptible = body->value("interruptible", false);
   q.min_chunk = Duration(body->value("min_chunk_s", 0LL));
   q.resume_overhead = Duration(body->value("checkpoint_overhead_s", 0LL));
   auto ids = Strings((*body)["regions"], "regions");
-  if (!ids.ok()) return Error(ids.status());
-  if (ids->empty()) return Error(400, "regions: must name at least one region");
+  if (!ids.ok()) return ErrorAnswer(ids.status());
+  if (ids->empty()) return ErrorAnswer(400, "regions: must name at least one region");
   std::vector<RegionSeries> candidates;
   for (const auto& id : *ids) {
     auto region = regions_.Get(id);
-    if (!region.ok()) return Error(400, "regions: " + region.status().message());
+    if (!region.ok()) return ErrorAnswer(400, "regions: " + region.status().message());
     auto s = fetch_(*region, now, std::max(q.deadline, now + q.duration + kForecastStep), kForecastStep);
-    if (!s.ok()) return Error(503, s.status().message());
+    if (!s.ok()) return ErrorAnswer(503, s.status().message());
     candidates.push_back(std::move(s).value());
   }
   auto plan = PlanJob(candidates, candidates.front(), q);
-  if (!plan.ok()) return Error(plan.status().code() == StatusCode::kInfeasible ? 409 : 500, plan.status().message());
+  if (!plan.ok()) return ErrorAnswer(plan.status().code() == StatusCode::kInfeasible ? 409 : 500, plan.status().message());
   json out = PlanSummaryJson(*plan);
   out["intervals"] = PlanIntervalsJson(*plan);
   out["emissions_g"] = plan->emissions_g;

@@ -8,9 +8,14 @@
 //   GET  /v1/jobs/{id}                 the job, its plan, its history
 //   POST /v1/jobs/{id}:pause|:resume|:cancel
 //   GET  /v1/jobs/{id}/logs?stream=stdout|stderr&offset=N
+//   GET  /v1/jobs/{id}/audit, /v1/jobs/{id}/samples?since=   (server/audit_routes.h)
 //   GET  /v1/regions/rank?regions=a,b&duration_s=N
 //   POST /v1/plan                      plan without submitting
+//   GET  /v1/grid?hours_back=&hours_ahead=&regions=   (server/grid_routes.h)
+//   GET  /v1/report?project=&from=&to=   (server/report_routes.h)
+//   GET  /metrics                      Prometheus text format (server/metrics_routes.h)
 //   GET  /v1/healthz
+//   GET  /, /web/<file>                the dashboard (server/web_routes.h; no token)
 //
 // Auth: a request that changes state needs `Authorization: Bearer <token>`;
 // reads need it too unless they come over loopback and the daemon was not
@@ -24,7 +29,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/grid_routes.h"
 #include "server/http_server.h"
+#include "server/report_routes.h"
+#include "service/job_metering.h"
+#include "storage/meter_store.h"
 #include "service/service.h"
 
 namespace sunwind {
@@ -38,6 +47,12 @@ struct ApiOptions {
   // For /v1/healthz.
   std::string version;
   double clock_speed = 1.0;
+  // The daemon's meter samples, for audits (server/audit_routes.h); null:
+  // audits estimate energy from the plan. Must outlive the Api.
+  MeterStore* meter_store = nullptr;
+  // The daemon's meter, flushed before an audit reads the store so it sees
+  // every sample taken; null in tests that fill the store themselves.
+  JobMetering* metering = nullptr;
 };
 
 class Api {
@@ -57,6 +72,8 @@ class Api {
   ApiResponse Logs(const std::string& id, const ApiRequest& r);
   ApiResponse Rank(const ApiRequest& r);
   ApiResponse PlanOnly(const ApiRequest& r);
+  // Each job's audit, for /v1/report and /metrics (server/report_routes.h).
+  AuditForJob Audits() const;
   bool Authorised(const ApiRequest& r) const;
 
   Service& service_;
@@ -64,6 +81,7 @@ class Api {
   FetchIntensity fetch_;
   const Clock& clock_;
   ApiOptions options_;
+  GridRoutes grid_;  // GET /v1/grid (the dashboard's Grid view)
 };
 
 // The job object of the API (and of `sunwind jobs --json`). Environment

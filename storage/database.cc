@@ -99,6 +99,16 @@ const std::vector<std::string>& Migrations() {
       // 14: what a plan is compared with (the run-now counterfactual, the
       // saving) and where its intensities came from, as a JSON object.
       "ALTER TABLE plans ADD COLUMN summary_json TEXT NOT NULL DEFAULT '{}';",
+      // 15: what the daemon's meter measured per job (storage/meter_store.h):
+      // energy in integer microjoules so retention's merges keep totals exact.
+      // IF NOT EXISTS: a file whose version was set back keeps its samples.
+      "CREATE TABLE IF NOT EXISTS meter_samples (id INTEGER PRIMARY KEY, job_id TEXT NOT NULL, at REAL NOT NULL, "
+      "interval_s REAL NOT NULL CHECK (interval_s > 0), cpu_w REAL NOT NULL, gpu_w REAL NOT NULL, "
+      "ram_w REAL NOT NULL, cpu_uj INTEGER NOT NULL, gpu_uj INTEGER NOT NULL, ram_uj INTEGER NOT NULL, "
+      "cpu_method TEXT NOT NULL, gpu_method TEXT NOT NULL, ram_method TEXT NOT NULL, "
+      "merged INTEGER NOT NULL DEFAULT 1);"
+      "CREATE INDEX IF NOT EXISTS meter_samples_by_job ON meter_samples (job_id, at);"
+      "CREATE INDEX IF NOT EXISTS meter_samples_by_at ON meter_samples (at);",
   };
   return migrations;
 }

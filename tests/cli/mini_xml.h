@@ -8,9 +8,11 @@
 #define SUNWIND_TESTS_CLI_MINI_XML_H_
 
 #include <cctype>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -198,6 +200,20 @@ class MiniXmlParser {
   size_t pos_ = 0;
   std::string error_;
 };
+
+// A chart group's plotted values (its data-values attribute, "TIME=VALUE"
+// items) keyed by ISO time; "missing" is NaN.
+inline std::map<std::string, double> PlottedValues(const XmlElement& g) {
+  std::map<std::string, double> out;
+  std::istringstream in(g.Attr("data-values"));
+  std::string item;
+  while (in >> item) {
+    auto eq = item.find('=');
+    std::string v = item.substr(eq + 1);
+    out[item.substr(0, eq)] = v == "missing" ? std::nan("") : std::stod(v);
+  }
+  return out;
+}
 
 }  // namespace sunwind::testing
 

@@ -19,6 +19,7 @@
 namespace {
 
 using sunwind::testing::MiniXmlParser;
+using sunwind::testing::PlottedValues;
 using sunwind::testing::ReadLca;
 using sunwind::testing::Sunwind;
 using sunwind::testing::TempDir;
@@ -35,19 +36,6 @@ std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// A series group's plotted values keyed by ISO time; "missing" is NaN.
-std::map<std::string, double> Values(const XmlElement& g) {
-  std::map<std::string, double> out;
-  std::istringstream in(g.Attr("data-values"));
-  std::string item;
-  while (in >> item) {
-    auto eq = item.find('=');
-    std::string v = item.substr(eq + 1);
-    out[item.substr(0, eq)] = v == "missing" ? std::nan("") : std::stod(v);
-  }
-  return out;
 }
 
 // The time-weighted mean of hourly plotted values over [from, to).
@@ -95,7 +83,7 @@ TEST(PlanSvgTest, ChartPlotsWhatThePlanWasMadeOnAndShadesItsSlots) {
   const XmlElement* chosen_line = series(iv["region"].get<std::string>());
   ASSERT_NE(nullptr, chosen_line);
   EXPECT_DOUBLE_EQ(iv["pue"].get<double>(), std::stod(chosen_line->Attr("data-scale")));
-  double plotted_mean = MeanOver(Values(*chosen_line), iv["start"], iv["end"]);
+  double plotted_mean = MeanOver(PlottedValues(*chosen_line), iv["start"], iv["end"]);
   EXPECT_NEAR(iv["mean_intensity_g_per_kwh"].get<double>() * iv["pue"].get<double>(), plotted_mean, 1e-6);
   // emissions = power × hours × effective intensity, all read off the chart.
   double hours = (T(iv["end"]) - T(iv["start"])).count() / 3600.0;
@@ -127,7 +115,7 @@ TEST(PlanSvgTest, ChartPlotsWhatThePlanWasMadeOnAndShadesItsSlots) {
   const XmlElement* home = series(now["region"].get<std::string>());
   ASSERT_NE(nullptr, home);
   double home_pue = std::stod(home->Attr("data-scale"));
-  EXPECT_NEAR(now["mean_intensity_g_per_kwh"].get<double>() * home_pue, MeanOver(Values(*home), now["start"], now["end"]),
+  EXPECT_NEAR(now["mean_intensity_g_per_kwh"].get<double>() * home_pue, MeanOver(PlottedValues(*home), now["start"], now["end"]),
               1e-6);
 
   // DE is measured: every plotted hour is the bundled CSV's value × PUE, the
@@ -141,7 +129,7 @@ TEST(PlanSvgTest, ChartPlotsWhatThePlanWasMadeOnAndShadesItsSlots) {
   ASSERT_NE(nullptr, de);
   EXPECT_DOUBLE_EQ(de_pue, std::stod(de->Attr("data-scale")));
   auto lca = ReadLca("DE_2022");
-  auto de_values = Values(*de);
+  auto de_values = PlottedValues(*de);
   ASSERT_EQ(48u, de_values.size());
   for (const auto& [time, value] : de_values) {
     std::string key = time.substr(0, 10) + " " + time.substr(11, 8);
@@ -204,7 +192,7 @@ TEST(PlanSvgTest, AForecastPlanDrawsTheForecastItWasMadeOnBesideTheRecord) {
     const XmlElement* forecast = lines(true);
     ASSERT_NE(nullptr, recorded);
     ASSERT_NE(nullptr, forecast);
-    auto fv = Values(*forecast), rv = Values(*recorded);
+    auto fv = PlottedValues(*forecast), rv = PlottedValues(*recorded);
     ASSERT_FALSE(fv.empty());
     int differ = 0;
     for (const auto& [t, v] : fv) {

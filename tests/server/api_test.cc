@@ -12,6 +12,7 @@
 
 #include "executors/posix_process_runner.h"
 #include "regions/zones.h"
+#include "tests/server/api_fixture.h"
 #include "tests/support/temp_dir.h"
 
 namespace sunwind {
@@ -20,72 +21,8 @@ namespace {
 using namespace std::chrono;
 using nlohmann::json;
 
-constexpr const char* kToken = "0123456789abcdef0123456789abcdef";
-
-class ApiTest : public ::testing::Test {
+class ApiTest : public testing::ApiFixture {
  protected:
-  void SetUp() override {
-    auto zones = ZoneTable::LoadFromFile(SUNWIND_TEST_DATA_DIR "/zones/zones.json");
-    ASSERT_TRUE(zones.ok());
-    zones_ = std::move(zones).value();
-    auto cat = RegionCatalogue::LoadFromFile(SUNWIND_TEST_DATA_DIR "/regions/catalogue.yaml", zones_);
-    ASSERT_TRUE(cat.ok());
-    catalogue_ = std::move(cat).value();
-    ASSERT_TRUE(catalogue_
-                    .MergeConfigNode(YAML::Load("- {id: 'local:host', zone: DE, pue: 1.0, executor: {kind: local}}"),
-                                     "test", zones_)
-                    .ok());
-    auto db = Database::Open(dir_.File("sunwind.db"));
-    ASSERT_TRUE(db.ok());
-    db_ = std::move(db).value();
-    ServiceOptions o;
-    o.jobs_dir = dir_.File("jobs");
-    auto s = Service::Open(*db_, clock_, catalogue_, Fetch(), runner_, o);
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    service_ = std::move(s).value();
-    ApiOptions a;
-    a.token = kToken;
-    a.version = "test";
-    api_ = std::make_unique<Api>(*service_, catalogue_, Fetch(), clock_, a);
-  }
-
-  FetchIntensity Fetch() {
-    return [](const Region* r, TimePoint from, TimePoint to, Duration step) -> Result<RegionSeries> {
-      IntensitySeries s;
-      s.start = from;
-      s.step = step;
-      // France has no data at all here: nothing can be planned there.
-      for (TimePoint t = from; t < to; t += step) {
-        s.Append(r->zone == "FR" ? kNoValue : r->zone == "DE" ? 400 : 100, PointKind::kReplayed, "test");
-      }
-      return RegionSeries{r, s};
-    };
-  }
-
-  ApiRequest Request(const std::string& method, const std::string& target, const std::string& body = "",
-                     bool with_token = true) {
-    ApiRequest r;
-    r.method = method;
-    r.target = target;
-    r.path = target.substr(0, target.find('?'));
-    if (auto q = target.find('?'); q != std::string::npos) {
-      std::string rest = target.substr(q + 1);
-      size_t pos = 0;
-      while (pos <= rest.size()) {
-        size_t amp = rest.find('&', pos);
-        std::string kv = rest.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-        if (auto eq = kv.find('='); eq != std::string::npos) r.query[kv.substr(0, eq)] = kv.substr(eq + 1);
-        if (amp == std::string::npos) break;
-        pos = amp + 1;
-      }
-    }
-    r.body = body;
-    r.remote_address = "127.0.0.1";
-    r.remote_is_loopback = true;
-    if (with_token) r.headers["authorization"] = std::string("Bearer ") + kToken;
-    return r;
-  }
-
   json Body(const ApiResponse& a) { return json::parse(a.body); }
 
   json Valid() {
@@ -97,15 +34,6 @@ class ApiTest : public ::testing::Test {
                 {"deadline", FormatTime(clock_.Now() + hours(24))},
                 {"env", {{"HF_TOKEN", "secret-value"}}}};
   }
-
-  testing::TempDir dir_;
-  ManualClock clock_{TimePoint(hours(24 * 20780))};
-  PosixProcessRunner runner_{clock_};
-  ZoneTable zones_;
-  RegionCatalogue catalogue_;
-  std::unique_ptr<Database> db_;
-  std::unique_ptr<Service> service_;
-  std::unique_ptr<Api> api_;
 };
 
 TEST_F(ApiTest, SubmitAnswers201WithTheJobAndItsLocation) {
@@ -337,8 +265,17 @@ TEST_F(ApiTest, EveryDocumentedJsonAnswerMatchesDocsOpenapi) {
   check("/v1/jobs/{id}:cancel", "post", api_->Handle(Request("POST", "/v1/jobs/j-000002:cancel")));
   check("/v1/jobs/{id}:cancel", "post", api_->Handle(Request("POST", "/v1/jobs/j-000002:cancel")));
   check("/v1/regions/rank", "get", api_->Handle(Request("GET", "/v1/regions/rank?regions=local:host")));
+  check("/v1/grid", "get", api_->Handle(Request("GET", "/v1/grid?regions=local:host&hours_back=2&hours_ahead=3")));
+  check("/v1/grid", "get", api_->Handle(Request("GET", "/v1/grid?hours_back=x")));
   check("/v1/plan", "post", api_->Handle(Request("POST", "/v1/plan", plan_body.dump())));
+  check("/v1/report", "get", api_->Handle(Request("GET", "/v1/report?project=nlp")));
+  check("/v1/report", "get", api_->Handle(Request("GET", "/v1/report?from=soon")));
   check("/v1/plan", "post", api_->Handle(Request("POST", "/v1/plan", late_plan.dump())));
+  check("/v1/jobs/{id}/audit", "get", api_->Handle(Request("GET", "/v1/jobs/j-000001/audit")));
+  check("/v1/jobs/{id}/audit", "get", api_->Handle(Request("GET", "/v1/jobs/j-000404/audit")));
+  check("/v1/jobs/{id}/samples", "get", api_->Handle(Request("GET", "/v1/jobs/j-000001/samples")));
+  check("/v1/jobs/{id}/samples", "get", api_->Handle(Request("GET", "/v1/jobs/j-000001/samples?since=x")));
+  check("/v1/jobs/{id}/samples", "get", api_->Handle(Request("GET", "/v1/jobs/j-000404/samples")));
   // A shown job with a plan: the nested schemas too.
   json shown = json::parse(api_->Handle(Request("GET", "/v1/jobs/j-000001")).body);
   ASSERT_TRUE(shown["plan"].is_object());

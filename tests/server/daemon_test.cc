@@ -17,6 +17,7 @@
 
 #include "core/time.h"
 #include "providers/http_transport.h"
+#include "tests/support/daemon_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace sunwind {
@@ -28,46 +29,17 @@ using nlohmann::json;
 class Daemon {
  public:
   // Starts `sunwind serve` on a free port with its state in `dir`.
-  explicit Daemon(const std::string& dir) : dir_(dir) {
-    int fds[2];
-    EXPECT_EQ(::pipe(fds), 0);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 2);
-      ::close(fds[0]);
-      ::execl(SUNWIND_BINARY, SUNWIND_BINARY, "serve", "--listen", "127.0.0.1:0", "--state-dir", dir.c_str(),
-              "--config", SUNWIND_SOURCE_DIR "/config/sunwind.yaml", "--tick", "200ms", nullptr);
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    err_ = fds[0];
-    // It says where it listens after what it recovered.
-    std::string line, all;
-    char c;
-    std::smatch m;
-    while (url_.empty() && ::read(err_, &c, 1) == 1) {
-      if (c != '\n') {
-        line += c;
-        continue;
-      }
-      all += line + "\n";
-      if (std::regex_search(line, m, std::regex("listening on (http://127\\.0\\.0\\.1:[0-9]+)"))) url_ = m[1];
-      line.clear();
-    }
-    EXPECT_FALSE(url_.empty()) << all;
-    std::ifstream token(dir + "/token");
-    std::getline(token, token_);
+  explicit Daemon(const std::string& dir) : process_(std::make_unique<testing::DaemonProcess>(dir)) {
+    url_ = process_->url();
+    token_ = process_->token();
   }
   ~Daemon() {
-    if (pid_ > 0) Kill(SIGKILL);
-    if (err_ >= 0) ::close(err_);
+    if (process_) Kill(SIGKILL);
   }
 
   int Kill(int signal) {
-    ::kill(pid_, signal);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
+    const int status = process_->Kill(signal);
+    process_.reset();
     return status;
   }
 
@@ -100,9 +72,7 @@ class Daemon {
   }
 
  private:
-  std::string dir_;
-  pid_t pid_ = -1;
-  int err_ = -1;
+  std::unique_ptr<testing::DaemonProcess> process_;
   std::string url_;
   std::string token_;
   std::unique_ptr<HttpTransport> http_ = MakeCurlTransport();
