@@ -1,10 +1,12 @@
 #include "scheduler/planner.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <set>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -207,25 +209,67 @@ bool CheapestWindow(const std::vector<double>& c, size_t n_full, double frac, si
   return found;
 }
 
+namespace {
+
+struct KthValue {
+  double value;  // the k-th smallest finite cost
+  size_t below;  // finite costs strictly below it
+};
+
+// The k-th smallest (1-based) of the finite costs: one pass for the range,
+// one to count them into 256 equal buckets across it, then a selection among
+// the few in the bucket that holds the k-th. The bucket of a cost is a
+// monotone function of it, so every cost in a lower bucket is strictly
+// smaller and every one in a higher bucket strictly larger: exact, O(T) with
+// small constants (a week of 5-minute slots in a few microseconds).
+std::optional<KthValue> KthSmallestFinite(const std::vector<double>& c, size_t k) {
+  double lo = kInf, hi = -kInf;
+  size_t n = 0;
+  for (double x : c) {
+    if (std::isinf(x)) continue;
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+    ++n;
+  }
+  if (n < k || k == 0) return std::nullopt;
+  if (!(hi > lo)) return KthValue{lo, 0};
+  constexpr int kBuckets = 256;
+  const double scale = kBuckets / (hi - lo);
+  auto bucket = [&](double x) { return std::min(kBuckets - 1, static_cast<int>((x - lo) * scale)); };
+  std::array<size_t, kBuckets> count{};
+  for (double x : c) {
+    if (!std::isinf(x)) ++count[static_cast<size_t>(bucket(x))];
+  }
+  size_t before = 0;
+  int b = 0;
+  while (before + count[static_cast<size_t>(b)] < k) before += count[static_cast<size_t>(b++)];
+  thread_local std::vector<double> in_bucket;
+  in_bucket.clear();
+  for (double x : c) {
+    if (!std::isinf(x) && bucket(x) == b) in_bucket.push_back(x);
+  }
+  const size_t rank = k - before - 1;
+  std::nth_element(in_bucket.begin(), in_bucket.begin() + static_cast<long>(rank), in_bucket.end());
+  const double value = in_bucket[rank];
+  size_t below = before;
+  for (double x : in_bucket) below += x < value;
+  return KthValue{value, below};
+}
+
+}  // namespace
+
 std::vector<size_t> CheapestSlots(const std::vector<double>& c, size_t k, size_t min_chunk,
                                   const std::vector<double>& restart_cost, double* total_cost) {
   const size_t T = c.size();
   if (k == 0 || k > T) return {};
   bool any_restart_cost = std::any_of(restart_cost.begin(), restart_cost.end(), [](double x) { return x != 0; });
   if (min_chunk <= 1 && !any_restart_cost) {
-    // k-smallest selection: the k-th smallest cost by nth_element on a copy,
-    // then one pass in slot order; ties go to the earlier slot.
-    std::vector<double> usable;
-    usable.reserve(T);
-    for (double x : c) {
-      if (!std::isinf(x)) usable.push_back(x);
-    }
-    if (usable.size() < k) return {};
-    std::nth_element(usable.begin(), usable.begin() + static_cast<long>(k - 1), usable.end());
-    const double threshold = usable[k - 1];
-    size_t below = 0;
-    for (double x : usable) below += x < threshold;
-    size_t at_threshold = k - below;  // how many slots costing exactly the threshold to take
+    // k-smallest selection: the k-th smallest cost, then one pass in slot
+    // order; ties go to the earlier slot.
+    const std::optional<KthValue> kth = KthSmallestFinite(c, k);
+    if (!kth) return {};
+    const double threshold = kth->value;
+    size_t at_threshold = k - kth->below;  // how many slots costing exactly the threshold to take
     std::vector<size_t> chosen;
     chosen.reserve(k);
     double total = 0;
@@ -429,21 +473,24 @@ Result<Plan> PlanJob(const std::vector<RegionSeries>& candidates, const RegionSe
     // its exact cost from below; regions are solved exactly in the order of
     // that bound and skipped once it reaches the best cost found, which on
     // real grids (tens to hundreds of g/kWh apart) spares most of them.
+    // Only the bound is kept per region: a region solved exactly has its
+    // costs made again (few are, on real grids), so a plan over 100 regions
+    // does not hold (and page in) 100 regions' cost vectors at once.
     struct Candidate {
       size_t index;
-      std::vector<double> cost;
       double lower_bound;
-      std::vector<size_t> k_cheapest;  // the bound's own slots
+    };
+    auto costs_of = [&](size_t r) {
+      std::vector<double> cost = SlotCosts(candidates[r], q.power_w);
+      cost.resize(usable_slots, kInf);  // a partial last cell cannot hold a whole slot; missing data is unusable
+      return cost;
     };
     std::vector<Candidate> order;
     const std::vector<double> no_restart(usable_slots, 0);
     for (size_t r = 0; r < candidates.size(); ++r) {
-      std::vector<double> cost = SlotCosts(candidates[r], q.power_w);
-      cost.resize(usable_slots, kInf);  // a partial last cell cannot hold a whole slot; missing data is unusable
       double bound = kInf;
-      std::vector<size_t> cheapest = CheapestSlots(cost, k, 1, no_restart, &bound);
-      if (cheapest.empty()) continue;  // not k usable slots
-      order.push_back({r, std::move(cost), bound, std::move(cheapest)});
+      if (CheapestSlots(costs_of(r), k, 1, no_restart, &bound).empty()) continue;  // not k usable slots
+      order.push_back({r, bound});
     }
     std::stable_sort(order.begin(), order.end(),
                      [](const Candidate& a, const Candidate& b) { return a.lower_bound < b.lower_bound; });
@@ -454,17 +501,18 @@ Result<Plan> PlanJob(const std::vector<RegionSeries>& candidates, const RegionSe
     for (const Candidate& c : order) {
       const double tie = best ? 1e-9 * std::max(1.0, std::fabs(best_cost)) : 0;
       if (best && c.lower_bound > best_cost + tie) break;  // sorted: no later region can win
+      const std::vector<double> cost = costs_of(c.index);
       std::vector<double> restart(usable_slots, 0);
       if (q.resume_overhead.count() > 0) {
         for (size_t i = 0; i < usable_slots; ++i) {
-          restart[i] = c.cost[i] / Hours(step) * Hours(q.resume_overhead);
+          restart[i] = cost[i] / Hours(step) * Hours(q.resume_overhead);
           if (std::isinf(restart[i])) restart[i] = 0;  // the slot itself is unusable anyway
         }
       }
       // Without chunks or restarts to honour, the bound is the answer.
       const bool unconstrained = min_chunk <= 1 && q.resume_overhead.count() == 0;
       double total = c.lower_bound;
-      std::vector<size_t> slots = unconstrained ? c.k_cheapest : CheapestSlots(c.cost, k, min_chunk, restart, &total);
+      std::vector<size_t> slots = CheapestSlots(cost, k, unconstrained ? 1 : min_chunk, restart, &total);
       if (slots.empty()) continue;
       // Ties go to the region listed first, whatever order they were solved in.
       if (!best || total < best_cost - tie || (total <= best_cost + tie && c.index < best_index)) {
