@@ -248,8 +248,9 @@ Result<std::unique_ptr<Daemon>> StartDaemon(const Flags& flags, const std::strin
   SUNWIND_ASSIGN_OR_RETURN(d->meter_db, Database::Open(d->db_path));
   d->meter_store = std::make_unique<MeterStore>(*d->meter_db);
   api_options.meter_store = d->meter_store.get();
+  DaemonMeterSetup meters = DaemonMeterSources(app->data_dir() + "/hardware/cpu_power.csv");
+  api_options.slurm_cpu_w_per_core = meters.sources.cpu_tdp_w / std::max(1, meters.logical_cores);
   if (speed == 1) {  // on an accelerated clock real watts and scaled hours would not match: no meter
-    DaemonMeterSetup meters = DaemonMeterSources(app->data_dir() + "/hardware/cpu_power.csv");
     metering.logical_cores = meters.logical_cores;
     d->pacer = std::make_unique<SteadyPacer>();
     Service* service = d->service.get();

@@ -234,7 +234,7 @@ bool Api::Authorised(const ApiRequest& r) const {
 
 AuditForJob Api::Audits() const {
   return MeteredAudits(options_.meter_store, options_.metering, regions_, fetch_, clock_,
-                       service_.options().default_region, &service_);
+                       service_.options().default_region, &service_, options_.slurm_cpu_w_per_core);
 }
 
 ApiResponse Api::Handle(const ApiRequest& r) {

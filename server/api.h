@@ -53,6 +53,10 @@ struct ApiOptions {
   // The daemon's meter, flushed before an audit reads the store so it sees
   // every sample taken; null in tests that fill the store themselves.
   JobMetering* metering = nullptr;
+  // For Slurm jobs on a cluster without an energy plugin: W per busy logical
+  // core (a CPU's TDP over its cores) times the CPU time Slurm accounted; 0:
+  // such jobs are estimated from their plan.
+  double slurm_cpu_w_per_core = 0;
 };
 
 class Api {

@@ -51,25 +51,40 @@ MeteredEnergy EnergyFromSamples(const std::vector<StoredMeterSample>& rows) {
   return m;
 }
 
-MeteredEnergy EnergyFromAccounting(const SlurmAccounting& a, const std::vector<RunInterval>& runs) {
+MeteredEnergy EnergyFromAccounting(const SlurmAccounting& a, const std::vector<RunInterval>& runs,
+                                   double cpu_w_per_core) {
   MeteredEnergy m;
   double run_s = 0;
   for (const auto& r : runs) run_s += std::chrono::duration<double>(r.end - r.start).count();
-  if (a.consumed_energy_j && *a.consumed_energy_j > 0 && run_s > 0) {
+  // `joules` over the runs, each its share by length.
+  auto spread = [&](double joules) {
     for (const auto& r : runs) {
       const double s = std::chrono::duration<double>(r.end - r.start).count();
       if (s <= 0) continue;
       EnergySample e;
       e.end_unix_s = std::chrono::duration<double>(r.end.time_since_epoch()).count();
       e.interval_s = s;
-      e.cpu_j = *a.consumed_energy_j * s / run_s;
+      e.cpu_j = joules * s / run_s;
       m.samples.push_back(e);
     }
+  };
+  if (a.consumed_energy_j && *a.consumed_energy_j > 0 && run_s > 0) {
+    spread(*a.consumed_energy_j);
     m.cpu_method = "slurm-consumed-energy";
     m.gpu_method = "none";
     m.ram_method = "slurm-consumed-energy";
     m.notes.push_back("energy: Slurm's ConsumedEnergy for the job's nodes over " + std::to_string(a.runs) +
                       " run(s) (" + a.source + "), not split by component: all of it is shown under CPU");
+    return m;
+  }
+  if (a.cpu_time_s && *a.cpu_time_s > 0 && cpu_w_per_core > 0 && run_s > 0) {
+    spread(*a.cpu_time_s * cpu_w_per_core);
+    m.cpu_method = "tdp-model";
+    m.notes.push_back("energy: Slurm (" + a.source + ") has no ConsumedEnergy for this job; CPU: its " +
+                      FormatNumber(*a.cpu_time_s, 1) + " s of CPU time over " + std::to_string(a.runs) +
+                      " run(s) × " + FormatNumber(cpu_w_per_core, 2) +
+                      " W per busy logical core (this machine's CPU TDP over its cores; the compute nodes are "
+                      "taken to be alike); GPU and RAM not metered");
     return m;
   }
   std::string note = "Slurm (" + (a.source.empty() ? std::string("accounting") : a.source) +
@@ -81,8 +96,9 @@ MeteredEnergy EnergyFromAccounting(const SlurmAccounting& a, const std::vector<R
 
 AuditForJob MeteredAudits(MeterStore* store, JobMetering* metering, const RegionCatalogue& regions,
                           const FetchIntensity& fetch, const Clock& clock, const std::string& default_region,
-                          Service* service) {
-  return [store, metering, &regions, &fetch, &clock, default_region, service](const JobDetail& d) -> Result<JobAudit> {
+                          Service* service, double slurm_cpu_w_per_core) {
+  return [store, metering, &regions, &fetch, &clock, default_region, service,
+          slurm_cpu_w_per_core](const JobDetail& d) -> Result<JobAudit> {
     AuditInput in;
     in.job = d.job;
     in.runs = RunIntervalsFromEvents(d.events, clock.Now(), d.region.empty() ? default_region : d.region);
@@ -93,7 +109,7 @@ AuditForJob MeteredAudits(MeterStore* store, JobMetering* metering, const Region
       // estimate, with a note.
       auto accounting = service->Accounting(d.job.id);
       if (accounting.ok() && accounting->has_value()) {
-        in.metered = EnergyFromAccounting(**accounting, in.runs);
+        in.metered = EnergyFromAccounting(**accounting, in.runs, slurm_cpu_w_per_core);
       } else if (!accounting.ok()) {
         in.metered.notes.push_back("Slurm's accounting could not be read: " + accounting.status().message());
       }

@@ -30,9 +30,12 @@ MeteredEnergy EnergyFromSamples(const std::vector<StoredMeterSample>& rows);
 // A Slurm job's energy from the cluster's accounting: ConsumedEnergy (the
 // energy plugin's figure for the job's nodes, not split by component),
 // spread over the job's runs in proportion to their length. Without an
-// energy plugin nothing is metered (the audit estimates from the plan) and a
-// note gives the CPU time Slurm accounted.
-MeteredEnergy EnergyFromAccounting(const SlurmAccounting& accounting, const std::vector<RunInterval>& runs);
+// energy plugin, the CPU time Slurm accounted × `cpu_w_per_core` (a CPU's
+// TDP over its logical cores: the TDP model, the compute nodes taken to be
+// like the daemon's machine), spread the same way; with neither, nothing is
+// metered (the audit estimates from the plan) and a note says why.
+MeteredEnergy EnergyFromAccounting(const SlurmAccounting& accounting, const std::vector<RunInterval>& runs,
+                                   double cpu_w_per_core = 0);
 
 // Audits from a job's detail and its stored samples. `store` null (a daemon
 // without a meter) or no samples for the job: the energy is estimated from
@@ -44,7 +47,7 @@ MeteredEnergy EnergyFromAccounting(const SlurmAccounting& accounting, const std:
 // null: then it is estimated).
 AuditForJob MeteredAudits(MeterStore* store, JobMetering* metering, const RegionCatalogue& regions,
                           const FetchIntensity& fetch, const Clock& clock, const std::string& default_region,
-                          Service* service = nullptr);
+                          Service* service = nullptr, double slurm_cpu_w_per_core = 0);
 
 // Answers the two routes above; nullopt when the request is neither (so the
 // caller routes it on).

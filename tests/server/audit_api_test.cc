@@ -156,8 +156,9 @@ TEST_F(AuditApiTest, UnknownJobsAndMissingTokens) {
 TEST(EnergyFromAccountingTest, SpreadsSlurmsConsumedEnergyOverTheRunsAndSaysWhenThereIsNone) {
   // Given 9,000 J of ConsumedEnergy over two runs of 20 and 10 minutes, we
   // should get 6,000 J and 3,000 J at their ends, method
-  // slurm-consumed-energy; given no energy plugin, no samples and a note
-  // with the CPU time Slurm accounted.
+  // slurm-consumed-energy; given no energy plugin, Slurm's CPU time × the
+  // TDP model's W per core spread the same way, or, without a model, no
+  // samples and a note with the CPU time Slurm accounted.
   const TimePoint t0 = TimePoint(hours(24 * 20780));
   std::vector<RunInterval> runs = {{t0, t0 + minutes(20), "slurm:east"}, {t0 + hours(1), t0 + hours(1) + minutes(10), "slurm:east"}};
   SlurmAccounting a;
@@ -176,6 +177,15 @@ TEST(EnergyFromAccountingTest, SpreadsSlurmsConsumedEnergyOverTheRunsAndSaysWhen
   none.cpu_time_s = 42.5;
   none.runs = 1;
   none.source = "sacct";
+  // No energy plugin, a TDP model of 10 W per busy core: 425 J, 2:1 over the runs.
+  MeteredEnergy modelled = EnergyFromAccounting(none, runs, 10.0);
+  ASSERT_EQ(modelled.samples.size(), 2u);
+  EXPECT_NEAR(modelled.samples[0].cpu_j, 425.0 * 2 / 3, 1e-9);
+  EXPECT_NEAR(modelled.samples[1].cpu_j, 425.0 / 3, 1e-9);
+  EXPECT_EQ(modelled.cpu_method, "tdp-model");
+  ASSERT_EQ(modelled.notes.size(), 1u);
+  EXPECT_NE(modelled.notes[0].find("42.5 s of CPU time"), std::string::npos) << modelled.notes[0];
+  // Neither: nothing metered, and a note saying why.
   MeteredEnergy e = EnergyFromAccounting(none, runs);
   EXPECT_TRUE(e.samples.empty());
   EXPECT_TRUE(e.cpu_method.empty());
