@@ -588,13 +588,18 @@ Result<std::vector<RunningJob>> Service::Running() {
   SUNWIND_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, store_.List(filter));
   std::vector<RunningJob> out;
   for (const JobRecord& job : jobs) {
-    SUNWIND_ASSIGN_OR_RETURN(std::vector<JobEvent> events, store_.Events(job.id));
     RunningJob r;
     r.id = job.id;
-    r.region = HistoryOf(events, clock_.Now()).region;
+    // The stored launch names its region: the meter asks every second, so
+    // the event log is read only for launches stored before they did.
     if (auto launch = LaunchOf(job.id); launch.ok()) {
+      r.region = launch->region;
       r.executor_kind = launch->executor->kind();
       if (auto pids = launch->executor->ProcessTree(launch->handle_json); pids.ok()) r.pids = std::move(pids).value();
+    }
+    if (r.region.empty()) {
+      SUNWIND_ASSIGN_OR_RETURN(std::vector<JobEvent> events, store_.Events(job.id));
+      r.region = HistoryOf(events, clock_.Now()).region;
     }
     out.push_back(std::move(r));
   }
