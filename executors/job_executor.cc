@@ -13,17 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-LocalJob LocalJobOf(const ExecutorJob& job) {
-  LocalJob lj;
-  lj.id = job.id;
-  lj.argv = job.argv;
-  lj.working_dir = job.working_dir;
-  lj.env = job.env;
-  lj.pause_mode = job.pause_mode;
-  lj.checkpoint_signal = job.checkpoint_signal;
-  return lj;
-}
-
 Launch LaunchOf(const ProcessHandle& h) {
   return Launch{LocalJobExecutor::HandleJson(h), "pid " + std::to_string(h.job_pid), h.stdout_path, h.stderr_path};
 }
@@ -62,7 +51,7 @@ Result<ProcessHandle> LocalJobExecutor::ParseHandleJson(const std::string& text)
 }
 
 Result<Launch> LocalJobExecutor::Start(const ExecutorJob& job) {
-  SUNWIND_ASSIGN_OR_RETURN(ProcessHandle h, local_.Start(LocalJobOf(job)));
+  SUNWIND_ASSIGN_OR_RETURN(ProcessHandle h, local_.Start(job));
   return LaunchOf(h);
 }
 
@@ -73,12 +62,12 @@ Result<ProcessStatus> LocalJobExecutor::Poll(const std::string& handle_json) {
 
 Result<ProcessStatus> LocalJobExecutor::Pause(const ExecutorJob& job, const std::string& handle_json) {
   SUNWIND_ASSIGN_OR_RETURN(ProcessHandle h, ParseHandleJson(handle_json));
-  return local_.Pause(LocalJobOf(job), h);
+  return local_.Pause(job, h);
 }
 
 Result<Launch> LocalJobExecutor::Resume(const ExecutorJob& job, const std::string& handle_json) {
   SUNWIND_ASSIGN_OR_RETURN(ProcessHandle old, ParseHandleJson(handle_json));
-  SUNWIND_ASSIGN_OR_RETURN(ProcessHandle h, local_.Resume(LocalJobOf(job), old));
+  SUNWIND_ASSIGN_OR_RETURN(ProcessHandle h, local_.Resume(job, old));
   return LaunchOf(h);
 }
 
@@ -87,11 +76,16 @@ Result<ProcessStatus> LocalJobExecutor::Cancel(const std::string& handle_json) {
   return local_.Cancel(h);
 }
 
-Result<std::optional<Launch>> LocalJobExecutor::FindLatest(const std::string& job_id, TimePoint) {
-  auto h = local_.FindHandle(job_id);
-  if (h.status().code() == StatusCode::kNotFound) return std::optional<Launch>();
-  if (!h.ok()) return h.status();
-  return std::optional<Launch>(LaunchOf(*h));
+Result<std::map<std::string, Launch>> LocalJobExecutor::FindLatest(const std::vector<std::string>& job_ids,
+                                                                  TimePoint) {
+  std::map<std::string, Launch> found;
+  for (const std::string& id : job_ids) {
+    auto h = local_.FindHandle(id);
+    if (h.status().code() == StatusCode::kNotFound) continue;
+    if (!h.ok()) return h.status();
+    found.emplace(id, LaunchOf(*h));
+  }
+  return found;
 }
 
 Result<Launch> LocalJobExecutor::Describe(const std::string& handle_json) const {
@@ -216,15 +210,19 @@ Result<ProcessStatus> SlurmJobExecutor::Cancel(const std::string& handle_json) {
   return StatusOf(s);
 }
 
-Result<std::optional<Launch>> SlurmJobExecutor::FindLatest(const std::string& job_id, TimePoint submitted) {
-  SUNWIND_ASSIGN_OR_RETURN(std::vector<FoundSlurmJob> found, slurm_.FindJobs(submitted));
-  const FoundSlurmJob* latest = nullptr;
+Result<std::map<std::string, Launch>> SlurmJobExecutor::FindLatest(const std::vector<std::string>& job_ids,
+                                                                  TimePoint since) {
+  SUNWIND_ASSIGN_OR_RETURN(std::vector<FoundSlurmJob> found, slurm_.FindJobs(since));
+  std::map<std::string, const FoundSlurmJob*> latest;  // by Slurm's job name (prefix + id)
   for (const auto& f : found) {
-    if (f.sunwind_id != prefix_ + job_id) continue;
-    if (!latest || NewerSlurmId(f.handle.slurm_job_id, latest->handle.slurm_job_id)) latest = &f;
+    const FoundSlurmJob*& l = latest[f.sunwind_id];
+    if (!l || NewerSlurmId(f.handle.slurm_job_id, l->handle.slurm_job_id)) l = &f;
   }
-  if (!latest) return std::optional<Launch>();
-  return std::optional<Launch>(LaunchOf(latest->handle));
+  std::map<std::string, Launch> out;
+  for (const std::string& id : job_ids) {
+    if (auto it = latest.find(prefix_ + id); it != latest.end()) out.emplace(id, LaunchOf(it->second->handle));
+  }
+  return out;
 }
 
 Result<Launch> SlurmJobExecutor::Describe(const std::string& handle_json) const {

@@ -34,15 +34,10 @@
 
 namespace sunwind {
 
-// A job as any executor runs it.
-struct ExecutorJob {
-  std::string id;  // sunwind's job id
-  std::vector<std::string> argv;
-  std::string working_dir;
-  std::vector<std::pair<std::string, std::string>> env;
-  PauseMode pause_mode = PauseMode::kCheckpoint;
-  int checkpoint_signal = SIGTERM;
-};
+// A job as any executor runs it: what the local executor takes (id, argv,
+// working directory, environment, pause mode, checkpoint signal); the Slurm
+// adapter turns it into a SlurmJob.
+using ExecutorJob = LocalJob;
 
 // A launch, as the daemon stores it and shows it.
 struct Launch {
@@ -70,11 +65,13 @@ class JobExecutor {
   virtual Result<Launch> Resume(const ExecutorJob& job, const std::string& handle_json) = 0;
   // Ends the job; kNotFound when it had already ended.
   virtual Result<ProcessStatus> Cancel(const std::string& handle_json) = 0;
-  // The job's latest launch as the executor itself knows it (the local job
-  // directory; Slurm's queue and accounting since `submitted`), for a daemon
-  // that died between launching a job and storing its handle. nullopt when
-  // it never launched.
-  virtual Result<std::optional<Launch>> FindLatest(const std::string& job_id, TimePoint submitted) = 0;
+  // Each job's latest launch as the executor itself knows it (the local job
+  // directories; Slurm's queue and accounting since `since`), for a daemon
+  // that died between launching a job and storing its handle. A job it never
+  // launched is absent. One call for many jobs: Slurm answers with one squeue
+  // and one sacct, however many there are.
+  virtual Result<std::map<std::string, Launch>> FindLatest(const std::vector<std::string>& job_ids,
+                                                           TimePoint since) = 0;
   // The same launch described again from a stored handle (log paths, id).
   virtual Result<Launch> Describe(const std::string& handle_json) const = 0;
   // The job's processes on this machine, for metering; empty where the job
@@ -101,7 +98,7 @@ class LocalJobExecutor final : public JobExecutor {
   Result<ProcessStatus> Pause(const ExecutorJob& job, const std::string& handle_json) override;
   Result<Launch> Resume(const ExecutorJob& job, const std::string& handle_json) override;
   Result<ProcessStatus> Cancel(const std::string& handle_json) override;
-  Result<std::optional<Launch>> FindLatest(const std::string& job_id, TimePoint submitted) override;
+  Result<std::map<std::string, Launch>> FindLatest(const std::vector<std::string>& job_ids, TimePoint since) override;
   Result<Launch> Describe(const std::string& handle_json) const override;
   Result<std::vector<pid_t>> ProcessTree(const std::string& handle_json) override;
 
@@ -128,7 +125,7 @@ class SlurmJobExecutor final : public JobExecutor {
   Result<ProcessStatus> Pause(const ExecutorJob& job, const std::string& handle_json) override;
   Result<Launch> Resume(const ExecutorJob& job, const std::string& handle_json) override;
   Result<ProcessStatus> Cancel(const std::string& handle_json) override;
-  Result<std::optional<Launch>> FindLatest(const std::string& job_id, TimePoint submitted) override;
+  Result<std::map<std::string, Launch>> FindLatest(const std::vector<std::string>& job_ids, TimePoint since) override;
   Result<Launch> Describe(const std::string& handle_json) const override;
   Result<std::vector<pid_t>> ProcessTree(const std::string&) override { return std::vector<pid_t>{}; }
 

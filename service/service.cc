@@ -427,6 +427,39 @@ Status Service::PollRunning() {
 Status Service::Recover() {
   const TimePoint now = clock_.Now();
   SUNWIND_ASSIGN_OR_RETURN(std::vector<JobRecord> all, store_.List());
+
+  // The executor may know of a launch newer than the stored one: the local
+  // job directory's handle is written before Start returns, and Slurm knows
+  // every job it was given; the daemon may have died between launching a job
+  // and recording that it runs. Each executor is asked once about all the
+  // jobs that may have run on it (for Slurm: one squeue and one sacct).
+  struct Candidates {
+    std::optional<StoredLaunch> stored;
+    std::vector<std::string> regions;  // where it last ran first, then where it may run
+  };
+  std::map<std::string, Candidates> candidates_of;
+  std::map<JobExecutor*, std::pair<std::vector<std::string>, TimePoint>> to_ask;  // ids, earliest submission
+  for (const JobRecord& job : all) {
+    if (IsFinal(job.state)) continue;
+    Candidates& c = candidates_of[job.id];
+    if (auto l = LaunchOf(job.id); l.ok()) {
+      c.stored = *l;
+      c.regions.push_back(l->region);
+    }
+    if (auto allowed = ResolveRegions(job.submission); allowed.ok()) {
+      for (const Region* r : *allowed) c.regions.push_back(r->id);
+    }
+    for (const std::string& region : c.regions) {
+      JobExecutor* executor = ExecutorFor(region);
+      if (!executor) continue;
+      auto& [ids, since] = to_ask.try_emplace(executor, std::vector<std::string>{}, job.created_at).first->second;
+      if (ids.empty() || ids.back() != job.id) ids.push_back(job.id);
+      since = std::min(since, job.created_at);
+    }
+  }
+  std::map<JobExecutor*, Result<std::map<std::string, Launch>>> known;
+  for (const auto& [executor, ask] : to_ask) known.emplace(executor, executor->FindLatest(ask.first, ask.second));
+
   for (JobRecord& job : all) {
     if (IsFinal(job.state)) continue;
     const std::string id = job.id;
@@ -437,33 +470,25 @@ Status Service::Recover() {
     state.region = regions_.Find(history.region);
     state.started = history.ran > Duration{0};
 
-    // The executor may know of a launch newer than the stored one: the local
-    // job directory's handle is written before Start returns, and Slurm
-    // knows every job it was given; the daemon may have died between
-    // launching a job and recording that it runs.
-    std::optional<StoredLaunch> stored;
-    if (auto l = LaunchOf(id); l.ok()) stored = *l;
+    const Candidates& c = candidates_of[id];
+    std::optional<StoredLaunch> stored = c.stored;
     std::optional<StoredLaunch> latest;
     std::optional<Launch> latest_launch;
-    std::vector<std::string> candidates;  // where it last ran first, then where it may run
-    if (stored) candidates.push_back(stored->region);
-    if (auto allowed = ResolveRegions(job.submission); allowed.ok()) {
-      for (const Region* r : *allowed) candidates.push_back(r->id);
-    }
     std::vector<JobExecutor*> asked;
-    for (const std::string& region : candidates) {
+    for (const std::string& region : c.regions) {
       JobExecutor* executor = ExecutorFor(region);
       if (!executor || std::find(asked.begin(), asked.end(), executor) != asked.end()) continue;
       asked.push_back(executor);
-      auto found = executor->FindLatest(id, job.created_at);
+      const auto& found = known.at(executor);
       if (!found.ok()) {
         recovery_notes_.push_back(id + ": could not ask the " + executor->kind() + " executor of " + region +
                                   " about it: " + found.status().message());
         continue;
       }
-      if (!found->has_value()) continue;
-      latest = StoredLaunch{executor, region, (*found)->handle_json};
-      latest_launch = **found;
+      auto it = found->find(id);
+      if (it == found->end()) continue;
+      latest = StoredLaunch{executor, region, it->second.handle_json};
+      latest_launch = it->second;
       if (stored && stored->executor == executor) break;  // where it last ran
     }
     auto same = [](const StoredLaunch& a, const StoredLaunch& b) {

@@ -119,16 +119,13 @@ TEST(SlurmJobExecutorTest, NamesJobsWithTheDaemonsPrefixAndFindsOnlyItsOwn) {
       "105|sunwind-d2-j-000001|RUNNING|None\n"
       "103|sunwind-d1-j-000001|RUNNING|None\n");
   commands.ExpectOutput("");  // sacct: nothing older
-  auto found = executor.FindLatest("j-000001", TimePoint{});
+  const size_t asked_before = commands.commands.size();
+  auto found = executor.FindLatest({"j-000001", "j-000002"}, TimePoint{});
   ASSERT_TRUE(found.ok()) << found.status().message();
-  ASSERT_TRUE(found->has_value());
-  EXPECT_EQ((*found)->external_id, "slurm job 103");
-
-  commands.ExpectOutput("");
-  commands.ExpectOutput("");
-  auto none = executor.FindLatest("j-000002", TimePoint{});
-  ASSERT_TRUE(none.ok());
-  EXPECT_FALSE(none->has_value());
+  EXPECT_EQ(commands.commands.size(), asked_before + 2);  // one squeue and one sacct for both jobs
+  ASSERT_EQ(found->count("j-000001"), 1u);
+  EXPECT_EQ(found->at("j-000001").external_id, "slurm job 103");
+  EXPECT_EQ(found->count("j-000002"), 0u);  // never launched
 }
 
 }  // namespace
