@@ -23,6 +23,7 @@
 
 #include "core/time.h"
 #include "executors/command_runner.h"
+#include "tests/support/slurm_cluster.h"
 #include "tests/support/temp_dir.h"
 
 namespace sunwind {
@@ -36,11 +37,6 @@ std::string ReadFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::string SlurmDir() {
-  const char* dir = getenv("SUNWIND_SLURM_DIR");
-  return dir != nullptr && *dir != '\0' ? dir : "/tmp/sunwind-slurm";
 }
 
 TEST(PosixCommandRunnerTest, ReturnsOutputAndExitCode) {
@@ -77,30 +73,15 @@ TEST(PosixCommandRunnerTest, MissingProgramIsNotFound) {
 
 class SlurmExecutorTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    const char* conf = getenv("SLURM_CONF");
-    if (conf == nullptr || *conf == '\0') {
-      std::string path = SlurmDir() + "/etc/slurm.conf";
-      if (std::filesystem::exists(path)) setenv("SLURM_CONF", path.c_str(), 1);
-    }
-    PosixCommandRunner runner;
-    Result<CommandResult> r = runner.Run({"sinfo", "-h", "-p", "east", "-o", "%a"}, seconds(10));
-    if (!r.ok()) {
-      skip_reason_ = r.status().message();
-    } else if (r->exit_code != 0 || r->stdout_text.find("up") == std::string::npos) {
-      skip_reason_ = "sinfo: " + r->stderr_text + r->stdout_text;
-    }
-  }
+  static void SetUpTestSuite() { skip_reason_ = testing::SlurmSkipReason("east"); }
 
   void SetUp() override {
     if (!skip_reason_.empty()) {
       GTEST_SKIP() << "no Slurm answers here (" << skip_reason_
                    << "); start one with scripts/slurm-up.sh";
     }
-    lock_fd_ = open((std::filesystem::temp_directory_path() / "sunwind-slurm-tests.lock").c_str(),
-                    O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    lock_fd_ = testing::LockSlurmTests(exclusive_);
     ASSERT_GE(lock_fd_, 0);
-    ASSERT_EQ(flock(lock_fd_, exclusive_ ? LOCK_EX : LOCK_SH), 0);
     std::filesystem::create_directories(dir_.File("work"));
     options_.partition = "east";
     options_.jobs_dir = dir_.File("jobs");
@@ -346,7 +327,7 @@ TEST_F(SlurmRestartTest, AJobSurvivesSlurmctldStoppedAndRestarted) {
   // end does not wait on slurmd's retries), we should answer kUnavailable
   // while slurmctld is stopped (nothing lost), and once it is back find the
   // job again and see it run to its end.
-  const std::string pid_file = SlurmDir() + "/run/slurmctld.pid";
+  const std::string pid_file = testing::SlurmStateDir() + "/run/slurmctld.pid";
   if (!std::filesystem::exists(pid_file)) {
     GTEST_SKIP() << "slurmctld was not started by scripts/slurm-up.sh (" << pid_file << ")";
   }

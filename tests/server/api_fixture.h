@@ -16,6 +16,7 @@
 #include "regions/zones.h"
 #include "server/api.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_regions.h"
 
 namespace sunwind::testing {
 
@@ -24,16 +25,9 @@ class ApiFixture : public ::testing::Test {
   static constexpr const char* kToken = "0123456789abcdef0123456789abcdef";
 
   void SetUp() override {
-    auto zones = ZoneTable::LoadFromFile(SUNWIND_TEST_DATA_DIR "/zones/zones.json");
-    ASSERT_TRUE(zones.ok());
-    zones_ = std::move(zones).value();
-    auto cat = RegionCatalogue::LoadFromFile(SUNWIND_TEST_DATA_DIR "/regions/catalogue.yaml", zones_);
-    ASSERT_TRUE(cat.ok());
-    catalogue_ = std::move(cat).value();
-    ASSERT_TRUE(catalogue_
-                    .MergeConfigNode(YAML::Load("- {id: 'local:host', zone: DE, pue: 1.0, executor: {kind: local}}"),
-                                     "test", zones_)
-                    .ok());
+    Status loaded =
+        LoadTestRegions("- {id: 'local:host', zone: DE, pue: 1.0, executor: {kind: local}}", zones_, catalogue_);
+    ASSERT_TRUE(loaded.ok()) << loaded.message();
     auto db = Database::Open(dir_.File("sunwind.db"));
     ASSERT_TRUE(db.ok());
     db_ = std::move(db).value();

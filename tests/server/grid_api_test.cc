@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "regions/zones.h"
+#include "tests/support/test_regions.h"
 
 namespace sunwind {
 namespace {
@@ -29,18 +30,11 @@ double Shape(TimePoint t) {
 class GridApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto zones = ZoneTable::LoadFromFile(SUNWIND_TEST_DATA_DIR "/zones/zones.json");
-    ASSERT_TRUE(zones.ok());
-    zones_ = std::move(zones).value();
-    auto cat = RegionCatalogue::LoadFromFile(SUNWIND_TEST_DATA_DIR "/regions/catalogue.yaml", zones_);
-    ASSERT_TRUE(cat.ok());
-    catalogue_ = std::move(cat).value();
-    ASSERT_TRUE(catalogue_
-                    .MergeConfigNode(YAML::Load("- {id: 'local:host', zone: DE, pue: 1.0, executor: {kind: local}}\n"
-                                                "- {id: 'demo:norway', zone: NO, pue: 1.5, executor: {kind: local}}\n"
-                                                "- {id: 'demo:france', zone: FR, pue: 1.2, executor: {kind: local}}"),
-                                     "test", zones_)
-                    .ok());
+    Status loaded = testing::LoadTestRegions("- {id: 'local:host', zone: DE, pue: 1.0, executor: {kind: local}}\n"
+                                             "- {id: 'demo:norway', zone: NO, pue: 1.5, executor: {kind: local}}\n"
+                                             "- {id: 'demo:france', zone: FR, pue: 1.2, executor: {kind: local}}",
+                                             zones_, catalogue_);
+    ASSERT_TRUE(loaded.ok()) << loaded.message();
   }
 
   // DE and NO: the shape, replayed; FR: nothing at all. `fail_` makes every

@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "regions/zones.h"
+#include "tests/support/test_regions.h"
 
 namespace sunwind {
 namespace {
@@ -33,13 +34,8 @@ constexpr const char* kConfig = R"(
 class AuditTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto zones = ZoneTable::LoadFromFile(SUNWIND_TEST_DATA_DIR "/zones/zones.json");
-    ASSERT_TRUE(zones.ok()) << zones.status().message();
-    zones_ = std::move(zones).value();
-    auto cat = RegionCatalogue::LoadFromFile(SUNWIND_TEST_DATA_DIR "/regions/catalogue.yaml", zones_);
-    ASSERT_TRUE(cat.ok()) << cat.status().message();
-    catalogue_ = std::move(cat).value();
-    ASSERT_TRUE(catalogue_.MergeConfigNode(YAML::Load(kConfig), "test", zones_).ok());
+    Status loaded = testing::LoadTestRegions(kConfig, zones_, catalogue_);
+    ASSERT_TRUE(loaded.ok()) << loaded.message();
   }
 
   // home: 100 g/kWh in hour t0, 300 in t0+1h, 500 later; north: 50 always.

@@ -26,7 +26,9 @@
 #include "executors/posix_process_runner.h"
 #include "regions/zones.h"
 #include "service/service.h"
+#include "tests/support/slurm_cluster.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_regions.h"
 
 namespace sunwind {
 namespace {
@@ -52,41 +54,21 @@ int CountLines(const std::string& text, const std::string& prefix) {
 class ServiceSlurmTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const char* conf = getenv("SLURM_CONF");
-    if (conf == nullptr || *conf == '\0') {
-      const char* dir = getenv("SUNWIND_SLURM_DIR");
-      std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp/sunwind-slurm") + "/etc/slurm.conf";
-      if (std::filesystem::exists(path)) setenv("SLURM_CONF", path.c_str(), 1);
-    }
-    PosixCommandRunner runner;
-    auto r = runner.Run({"sinfo", "-h", "-p", "east,west", "-o", "%a"}, seconds(10));
-    if (!r.ok()) {
-      skip_reason_ = r.status().message();
-    } else if (r->exit_code != 0 || r->stdout_text.find("up") == std::string::npos) {
-      skip_reason_ = "sinfo: " + r->stderr_text + r->stdout_text;
-    }
+    skip_reason_ = testing::SlurmSkipReason("east,west");
   }
 
   void SetUp() override {
     if (!skip_reason_.empty()) {
       GTEST_SKIP() << "no Slurm answers here (" << skip_reason_ << "); start one with scripts/slurm-up.sh";
     }
-    lock_fd_ = open((std::filesystem::temp_directory_path() / "sunwind-slurm-tests.lock").c_str(),
-                    O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    lock_fd_ = testing::LockSlurmTests(/*exclusive=*/false);
     ASSERT_GE(lock_fd_, 0);
-    ASSERT_EQ(flock(lock_fd_, LOCK_SH), 0);
-    auto zones = ZoneTable::LoadFromFile(SUNWIND_TEST_DATA_DIR "/zones/zones.json");
-    ASSERT_TRUE(zones.ok()) << zones.status().message();
-    zones_ = std::move(zones).value();
-    auto cat = RegionCatalogue::LoadFromFile(SUNWIND_TEST_DATA_DIR "/regions/catalogue.yaml", zones_);
-    ASSERT_TRUE(cat.ok()) << cat.status().message();
-    catalogue_ = std::move(cat).value();
-    Status merged = catalogue_.MergeConfigNode(YAML::Load(R"(
+    Status loaded = testing::LoadTestRegions(R"(
 - {id: 'slurm:east', zone: DE, pue: 1.2, executor: {kind: slurm, partition: east, grace: 20}}
 - {id: 'slurm:west', zone: NO, pue: 1.1, executor: {kind: slurm, partition: west, max_jobs: 2}}
-)"),
-                                               "test", zones_);
-    ASSERT_TRUE(merged.ok()) << merged.message();
+)",
+                                             zones_, catalogue_);
+    ASSERT_TRUE(loaded.ok()) << loaded.message();
     std::filesystem::create_directories(dir_.File("work"));
   }
 

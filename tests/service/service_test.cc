@@ -18,6 +18,7 @@
 #include "executors/posix_process_runner.h"
 #include "regions/zones.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_regions.h"
 
 namespace sunwind {
 namespace {
@@ -40,13 +41,8 @@ constexpr const char* kConfig = R"(
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto zones = ZoneTable::LoadFromFile(SUNWIND_TEST_DATA_DIR "/zones/zones.json");
-    ASSERT_TRUE(zones.ok()) << zones.status().message();
-    zones_ = std::move(zones).value();
-    auto cat = RegionCatalogue::LoadFromFile(SUNWIND_TEST_DATA_DIR "/regions/catalogue.yaml", zones_);
-    ASSERT_TRUE(cat.ok()) << cat.status().message();
-    catalogue_ = std::move(cat).value();
-    ASSERT_TRUE(catalogue_.MergeConfigNode(YAML::Load(kConfig), "test", zones_).ok());
+    Status loaded = testing::LoadTestRegions(kConfig, zones_, catalogue_);
+    ASSERT_TRUE(loaded.ok()) << loaded.message();
     // Dirty everywhere except a clean hour at t0+3h at home; north is grey.
     SetIntensity("local:host", [this](TimePoint t) { return t >= t0_ + hours(3) && t < t0_ + hours(4) ? 50.0 : 500.0; });
     SetIntensity("local:north", [](TimePoint) { return 450.0; });
