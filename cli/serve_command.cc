@@ -185,6 +185,7 @@ struct Daemon {
   std::string db_path;
   std::chrono::milliseconds tick{1000};
   std::unique_ptr<SteadyPacer> pacer;
+  DaemonMeterSetup meters;                // NVML and the shared GPU meter, used by `metering`
   std::unique_ptr<JobMetering> metering;  // declared last: stopped first
 };
 
@@ -248,7 +249,9 @@ Result<std::unique_ptr<Daemon>> StartDaemon(const Flags& flags, const std::strin
   SUNWIND_ASSIGN_OR_RETURN(d->meter_db, Database::Open(d->db_path));
   d->meter_store = std::make_unique<MeterStore>(*d->meter_db);
   api_options.meter_store = d->meter_store.get();
-  DaemonMeterSetup meters = DaemonMeterSources(app->data_dir() + "/hardware/cpu_power.csv");
+  d->meters = DaemonMeterSources(app->data_dir() + "/hardware/cpu_power.csv", "/proc",
+                                 speed == 1 ? metering.nvml_library : std::string("none"));
+  const DaemonMeterSetup& meters = d->meters;
   api_options.slurm_cpu_w_per_core = meters.sources.cpu_tdp_w / std::max(1, meters.logical_cores);
   if (speed == 1) {  // on an accelerated clock real watts and scaled hours would not match: no meter
     metering.logical_cores = meters.logical_cores;
@@ -258,6 +261,9 @@ Result<std::unique_ptr<Daemon>> StartDaemon(const Flags& flags, const std::strin
         *d->clock, *d->pacer, *d->meter_store, [service] { return service->Running(); },
         [sources = meters.sources](const RunningJob&) { return sources; }, metering,
         [&log](const std::string& m) { log << "sunwind serve: " << m << "\n"; });
+    d->metering->UseGpus(meters.gpus.get());
+    log << "sunwind serve: metering CPU by the TDP model, RAM by its model, GPUs: "
+        << (meters.gpus ? std::to_string(meters.gpus->gpus().size()) + " through NVML" : meters.sources.gpu_note) << "\n";
     api_options.metering = d->metering.get();
   }
   d->api = std::make_unique<Api>(*d->service, app->catalogue(), fetch, *d->clock, api_options);

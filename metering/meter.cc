@@ -162,6 +162,7 @@ void JobMeter::Sample() {
   s.gpu_energy_kwh = gpu_j_ / kJoulesPerKwh;
   s.ram_energy_kwh = ram_j_ / kJoulesPerKwh;
   s.ram_used_gb = ram_gb;
+  if (!options_.keep_samples) samples_.clear();
   samples_.push_back(s);
 }
 
@@ -240,6 +241,11 @@ ComponentEnergy JobMeter::cpu() const {
 ComponentEnergy JobMeter::gpu() const {
   ComponentEnergy g;
   g.energy_kwh = gpu_j_ / kJoulesPerKwh;
+  if (!sources_.shared_gpu_method.empty()) {
+    g.method = sources_.shared_gpu_method;
+    g.note = sources_.gpu_note;
+    return g;
+  }
   if (sources_.nvml == nullptr || sources_.gpus.empty()) {
     g.method = "none";
     g.note = sources_.gpu_note.empty() ? "no GPU" : sources_.gpu_note;
@@ -288,18 +294,17 @@ double JobMeter::mean_cpu_utilization_percent() const {
 
 std::vector<std::string> JobMeter::notes() const {
   std::vector<std::string> out;
-  if (!counter_gpus_.empty()) {
-    if (duration_s() < kNvmlUpdatePeriodS) {
-      out.push_back("the job ran " + std::to_string(duration_s()).substr(0, 5) +
-                    " s, shorter than NVML's ~1 s update period: its GPU energy is unreliable");
-    }
-    for (unsigned i : counter_gpus_) {
-      auto first = first_gpu_mj_.find(i);
-      auto last = last_gpu_mj_.find(i);
-      if (first != first_gpu_mj_.end() && last != last_gpu_mj_.end() && first->second == last->second &&
-          duration_s() > 0) {
-        out.push_back("GPU " + std::to_string(i) + "'s energy counter did not advance during the job");
-      }
+  const bool shared_counter = sources_.shared_gpu_method.find("energy-counter") != std::string::npos;
+  if ((!counter_gpus_.empty() || shared_counter) && duration_s() < kNvmlUpdatePeriodS) {
+    out.push_back("the job ran " + std::to_string(duration_s()).substr(0, 5) +
+                  " s, shorter than NVML's ~1 s update period: its GPU energy is unreliable");
+  }
+  for (unsigned i : counter_gpus_) {
+    auto first = first_gpu_mj_.find(i);
+    auto last = last_gpu_mj_.find(i);
+    if (first != first_gpu_mj_.end() && last != last_gpu_mj_.end() && first->second == last->second &&
+        duration_s() > 0) {
+      out.push_back("GPU " + std::to_string(i) + "'s energy counter did not advance during the job");
     }
   }
   for (const auto& n : notes_) out.push_back(n);

@@ -64,6 +64,9 @@ struct MeterOptions {
   double gpu_power_period_s = 0.1;  // power-sampled GPUs are read this often (10 Hz)
   std::string proc_root = "/proc";
   int logical_cores = 1;            // for the TDP model's share of CPU time
+  // false: only the latest sample is kept (the daemon stores each one as it
+  // comes; a week-long job would otherwise hold 600,000 in memory).
+  bool keep_samples = true;
 };
 
 // What measures each component; chosen by the caller (see OpenDefaultSources in
@@ -76,6 +79,11 @@ struct MeterSources {
   Nvml* nvml = nullptr;        // null: no GPU figures
   std::vector<GpuInfo> gpus;   // the job's GPUs (see SelectGpus)
   std::string gpu_note;
+  // Non-empty: the GPUs are metered outside this meter (the daemon's
+  // SharedGpuMeter, metering/gpu_share.h), which hands this job its share
+  // through AddGpuJoules before each Sample; `nvml` stays null. The method
+  // named here ("nvml-energy-counter", ...) and gpu_note describe it.
+  std::string shared_gpu_method;
   double ram_watts_per_gb = kRamWattsPerGb;
 };
 
@@ -114,6 +122,9 @@ class JobMeter {
   void Run(const std::function<bool()>& still_running);
   // Ends the current interval now: one MeterSample.
   void Sample();
+  // GPU energy metered elsewhere for this job's current interval (see
+  // MeterSources::shared_gpu_method); counted in the next Sample.
+  void AddGpuJoules(double joules) { pending_gpu_j_ += joules; }
   // Tops the job's CPU time up to final_cpu_s (the exited root's rusage from
   // wait4, which holds every descendant it reaped and what /proc could no
   // longer show) and takes the last sample. A job that ended before any

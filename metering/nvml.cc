@@ -14,6 +14,15 @@ using NvmlReturn = int;
 using NvmlDevice = void*;
 constexpr NvmlReturn kNvmlSuccess = 0;
 constexpr NvmlReturn kNvmlErrorNotSupported = 3;
+constexpr NvmlReturn kNvmlErrorNotFound = 6;
+constexpr NvmlReturn kNvmlErrorInsufficientSize = 7;
+
+// nvmlProcessUtilizationSample_t.
+struct NvmlProcessSample {
+  unsigned pid;
+  unsigned long long time_stamp;
+  unsigned sm_util, mem_util, enc_util, dec_util;
+};
 
 std::string NvmlError(NvmlReturn code) {
   switch (code) {
@@ -22,6 +31,7 @@ std::string NvmlError(NvmlReturn code) {
     case 3: return "NVML_ERROR_NOT_SUPPORTED";
     case 4: return "NVML_ERROR_NO_PERMISSION";
     case 6: return "NVML_ERROR_NOT_FOUND";
+    case 7: return "NVML_ERROR_INSUFFICIENT_SIZE";
     case 9: return "NVML_ERROR_DRIVER_NOT_LOADED";
     case 12: return "NVML_ERROR_LIBRARY_NOT_FOUND";
     case 15: return "NVML_ERROR_GPU_IS_LOST";
@@ -40,6 +50,8 @@ struct Nvml::Api {
   NvmlReturn (*get_power)(NvmlDevice, unsigned*);
   NvmlReturn (*get_name)(NvmlDevice, char*, unsigned);
   NvmlReturn (*get_uuid)(NvmlDevice, char*, unsigned);
+  // Optional: null where the library lacks it.
+  NvmlReturn (*get_process_utilization)(NvmlDevice, NvmlProcessSample*, unsigned*, unsigned long long);
 };
 
 Nvml::Nvml(void* handle, std::unique_ptr<Api> api) : dl_(handle), api_(std::move(api)) {}
@@ -74,6 +86,10 @@ Result<std::unique_ptr<Nvml>> Nvml::Load(const std::string& library) {
   bind(api->get_power, "nvmlDeviceGetPowerUsage");
   bind(api->get_name, "nvmlDeviceGetName");
   bind(api->get_uuid, "nvmlDeviceGetUUID");
+  // Per-process utilisation only refines how a shared GPU is split: its
+  // absence is not a reason to meter no GPU at all.
+  api->get_process_utilization = reinterpret_cast<decltype(api->get_process_utilization)>(
+      dlsym(dl, "nvmlDeviceGetProcessUtilization"));
   if (missing) {
     dlclose(dl);
     return Status::NotFound("NVML not available: " + library + " lacks " + missing_name);
@@ -132,6 +148,33 @@ Result<double> Nvml::PowerW(unsigned index) {
   NvmlReturn rc = api_->get_power(device, &milliwatts);
   if (rc != kNvmlSuccess) return Status::Unavailable("nvmlDeviceGetPowerUsage: " + NvmlError(rc));
   return milliwatts * 1e-3;
+}
+
+Result<std::vector<ProcessUtilization>> Nvml::ProcessUtilizations(unsigned index, uint64_t since_us) {
+  if (api_->get_process_utilization == nullptr) {
+    return Status(StatusCode::kFailedPrecondition, "NVML lacks nvmlDeviceGetProcessUtilization");
+  }
+  SUNWIND_ASSIGN_OR_RETURN(void* device, Handle(index));
+  std::vector<NvmlProcessSample> samples;
+  unsigned count = 0;
+  NvmlReturn rc = api_->get_process_utilization(device, nullptr, &count, since_us);
+  // The first call asks for the size; processes may come between the two
+  // calls, so ask again while the buffer is short.
+  for (int attempt = 0; attempt < 3 && rc == kNvmlErrorInsufficientSize; ++attempt) {
+    samples.resize(count + 8);
+    count = static_cast<unsigned>(samples.size());
+    rc = api_->get_process_utilization(device, samples.data(), &count, since_us);
+  }
+  if (rc == kNvmlErrorNotFound || (rc == kNvmlSuccess && samples.empty())) return std::vector<ProcessUtilization>{};
+  if (rc == kNvmlErrorNotSupported) {
+    return Status(StatusCode::kFailedPrecondition, "GPU " + std::to_string(index) + " reports no per-process utilisation");
+  }
+  if (rc != kNvmlSuccess) return Status::Unavailable("nvmlDeviceGetProcessUtilization: " + NvmlError(rc));
+  std::vector<ProcessUtilization> out;
+  for (unsigned i = 0; i < count && i < samples.size(); ++i) {
+    out.push_back({samples[i].pid, samples[i].time_stamp, samples[i].sm_util});
+  }
+  return out;
 }
 
 Result<std::vector<GpuInfo>> SelectGpus(const std::vector<GpuInfo>& all,

@@ -40,6 +40,12 @@ struct GpuInfo {
   bool has_energy_counter = false;
 };
 
+struct ProcessUtilization {
+  unsigned pid = 0;
+  uint64_t timestamp_us = 0;  // CPU time of the sample, microseconds
+  unsigned sm_percent = 0;    // share of the sample period the process's kernels ran
+};
+
 class Nvml {
  public:
   // dlopens `library` and calls nvmlInit_v2. NotFound "NVML not available:
@@ -57,6 +63,13 @@ class Nvml {
   Result<uint64_t> TotalEnergyMj(unsigned index);
   // Watts now (NVML answers milliwatts).
   Result<double> PowerW(unsigned index);
+
+  // Per-process SM utilisation samples NVML kept for the GPU with a CPU
+  // timestamp after since_us (nvmlDeviceGetProcessUtilization; the driver
+  // keeps a short rolling buffer). No sample since then: an empty list.
+  // FailedPrecondition where the GPU or the library cannot tell
+  // (NVML_ERROR_NOT_SUPPORTED, or a library without the function).
+  Result<std::vector<ProcessUtilization>> ProcessUtilizations(unsigned index, uint64_t since_us);
 
  private:
   struct Api;

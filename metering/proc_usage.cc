@@ -34,6 +34,20 @@ bool Slurp(const std::string& path, std::string* out) {
 
 }  // namespace
 
+std::optional<std::string> ReadProcessEnv(const std::string& proc_root, pid_t pid, const std::string& name) {
+  std::string env;
+  if (!Slurp(proc_root + "/" + std::to_string(pid) + "/environ", &env)) return std::nullopt;
+  const std::string prefix = name + "=";
+  // NUL-separated NAME=value entries.
+  for (size_t at = 0; at < env.size();) {
+    size_t end = env.find('\0', at);
+    if (end == std::string::npos) end = env.size();
+    if (env.compare(at, prefix.size(), prefix) == 0) return env.substr(at + prefix.size(), end - at - prefix.size());
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
 Result<ProcUsage> ReadProcUsage(const std::string& proc_root, pid_t pid) {
   ProcStat stat;
   if (!ReadProcStat(proc_root.c_str(), pid, &stat)) return Status::NotFound("no process " + std::to_string(pid));

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ Result<ProcUsage> ReadProcUsage(const std::string& proc_root, pid_t pid);
 // sorted. A process reparented away from the tree (double fork + setsid to
 // init) is no longer seen: the figures say so in their note.
 std::vector<pid_t> ListDescendants(const std::string& proc_root, pid_t root_pid);
+
+// The value of `name` in the environment the process was started with
+// (<proc_root>/<pid>/environ). nullopt when unset, or when the file cannot be
+// read (another user's process, or gone).
+std::optional<std::string> ReadProcessEnv(const std::string& proc_root, pid_t pid, const std::string& name);
 
 // Cumulative CPU seconds of a changing set of processes, never decreasing.
 // When a child exits, its time moves into its parent's cutime only once the

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include <yaml-cpp/yaml.h>
 
@@ -14,6 +15,7 @@ struct JobMetering::Meter {
   std::vector<pid_t> pids;
   JobMeter meter;
   double last_elapsed_s = 0;
+  GpuClaim gpu_claim;  // read again only when the tree changes
 };
 
 Result<JobMeteringOptions> LoadMeteringConfig(const std::string& path, JobMeteringOptions o) {
@@ -40,13 +42,16 @@ Result<JobMeteringOptions> LoadMeteringConfig(const std::string& path, JobMeteri
         auto d = ParseDuration(v);
         if (!d.ok()) return bad(d.status());
         o.downsample_to = *d;
+      } else if (key == "nvml_library") {
+        if (v.empty()) return bad(Status::InvalidArgument("must name a library, or none"));
+        o.nvml_library = v;
       } else if (key == "batch") {
         int n = kv.second.as<int>();
         if (n < 1) return bad(Status::InvalidArgument("must be at least 1"));
         o.batch_size = static_cast<size_t>(n);
       } else {
         return Status::InvalidArgument(path + ": " + field + ": unknown field (expected interval, retention, "
-                                       "downsample_to, batch)");
+                                       "downsample_to, batch, nvml_library)");
       }
     }
   } catch (const YAML::Exception& e) {
@@ -55,7 +60,8 @@ Result<JobMeteringOptions> LoadMeteringConfig(const std::string& path, JobMeteri
   return o;
 }
 
-DaemonMeterSetup DaemonMeterSources(const std::string& cpu_power_csv, const std::string& proc_root) {
+DaemonMeterSetup DaemonMeterSources(const std::string& cpu_power_csv, const std::string& proc_root,
+                                    const std::string& nvml_library) {
   DaemonMeterSetup d;
   d.sources.cpu_note = "the daemon meters the CPU by the TDP model: RAPL counts the whole package, other jobs included";
   auto info = ReadCpuInfo(proc_root);
@@ -72,7 +78,22 @@ DaemonMeterSetup DaemonMeterSources(const std::string& cpu_power_csv, const std:
     d.sources.cpu_tdp_note = table.status().message() + "; the default TDP of " +
                              std::to_string(static_cast<int>(kDefaultCpuTdpW)) + " W";
   }
-  d.sources.gpu_note = "the daemon does not meter GPUs yet";
+  if (nvml_library == "none") {
+    d.sources.gpu_note = "no GPU metered (metering.nvml_library: none)";
+    return d;
+  }
+  auto nvml = Nvml::Load(nvml_library);
+  if (!nvml.ok()) {
+    d.sources.gpu_note = nvml.status().message();
+    return d;
+  }
+  auto all = (*nvml)->Devices();
+  if (!all.ok() || all->empty()) {
+    d.sources.gpu_note = all.ok() ? "NVML sees no GPU" : all.status().message();
+    return d;
+  }
+  d.nvml = std::move(nvml).value();
+  d.gpus = std::make_unique<SharedGpuMeter>(*d.nvml, *all);
   return d;
 }
 
@@ -90,13 +111,63 @@ JobMetering::JobMetering(const Clock& clock, Pacer& pacer, MeterStore& store, Ru
 
 JobMetering::~JobMetering() { Stop(); }
 
+MeterSources JobMetering::WithGpus(MeterSources sources, const GpuClaim& claim) const {
+  sources.nvml = nullptr;  // the shared meter reads NVML, not each job's
+  sources.gpus.clear();
+  for (const auto& g : gpus_->gpus()) {
+    if (std::find(claim.gpus.begin(), claim.gpus.end(), g.index) != claim.gpus.end()) sources.gpus.push_back(g);
+  }
+  if (sources.gpus.empty()) {
+    sources.gpu_note = "no GPU given to the job (its CUDA_VISIBLE_DEVICES names none)";
+    return sources;
+  }
+  sources.shared_gpu_method = gpus_->Method(claim.gpus);
+  std::string names;
+  for (const auto& g : sources.gpus) {
+    names += (names.empty() ? "GPU " : ", GPU ") + std::to_string(g.index) + " " + g.name;
+  }
+  sources.gpu_note = names + (claim.named ? " (named by its CUDA_VISIBLE_DEVICES)" : " (CUDA_VISIBLE_DEVICES unset: every GPU)") +
+                     "; a GPU shared with other jobs is split by their processes' SM utilisation, else equally";
+  return sources;
+}
+
+void JobMetering::TickGpuPower() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gpus_ != nullptr) gpus_->TickPower(pacer_.ElapsedS());
+}
+
 Status JobMetering::SampleOnce() {
   SUNWIND_ASSIGN_OR_RETURN(std::vector<RunningJob> running, running_());
   std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(running, [](const RunningJob& job) { return job.pids.empty(); });  // not on this machine
+
+  // Every job's GPUs first: one round splits each GPU between all its holders.
+  std::map<std::string, double> gpu_j;
+  std::map<std::string, GpuClaim> new_claims;
+  if (gpus_ != nullptr) {
+    std::vector<GpuClaim> claims;
+    for (const RunningJob& job : running) {
+      auto it = meters_.find(job.id);
+      if (it != meters_.end() && it->second->gpu_claim.pids == job.pids) {
+        claims.push_back(it->second->gpu_claim);
+      } else {
+        claims.push_back(ClaimGpus(job.id, job.pids, gpus_->gpus(), options_.proc_root));
+        if (it != meters_.end()) it->second->gpu_claim = claims.back();
+      }
+    }
+    gpu_j = gpus_->Round(claims, pacer_.ElapsedS());
+    for (const auto& e : gpus_->TakeErrors()) {
+      if (log_) log_("meter: " + e);
+    }
+    // A new job's claim is kept with its meter, made below.
+    for (auto& c : claims) {
+      if (!meters_.count(c.job_id)) new_claims[c.job_id] = std::move(c);
+    }
+  }
+
   std::set<std::string> seen;
   bool ended = false;
   for (RunningJob& job : running) {
-    if (job.pids.empty()) continue;  // not on this machine
     seen.insert(job.id);
     auto it = meters_.find(job.id);
     if (it == meters_.end()) {
@@ -104,14 +175,23 @@ Status JobMetering::SampleOnce() {
       mo.interval_s = std::chrono::duration<double>(options_.interval).count();
       mo.proc_root = options_.proc_root;
       mo.logical_cores = options_.logical_cores;
-      auto m = std::make_unique<Meter>(clock_, pacer_, sources_(job), mo);
+      mo.keep_samples = false;
+      MeterSources sources = sources_(job);
+      GpuClaim claim;
+      if (gpus_ != nullptr) {
+        claim = std::move(new_claims[job.id]);
+        sources = WithGpus(std::move(sources), claim);
+      }
+      auto m = std::make_unique<Meter>(clock_, pacer_, std::move(sources), mo);
       m->pids = std::move(job.pids);
+      m->gpu_claim = std::move(claim);
       m->meter.Start();
       meters_.emplace(job.id, std::move(m));
       continue;
     }
     Meter& m = *it->second;
     m.pids = std::move(job.pids);
+    if (auto share = gpu_j.find(job.id); share != gpu_j.end()) m.meter.AddGpuJoules(share->second);
     m.meter.Sample();
     const MeterSample& s = m.meter.samples().back();
     const double dt = s.elapsed_s - m.last_elapsed_s;
@@ -184,7 +264,12 @@ void JobMetering::Start() {
       if (!st.ok()) last_error = st.message();
     };
     std::unique_lock<std::mutex> lock(stop_mu_);
+    // Rounds start every interval from the first (a round's own time is not
+    // added to the wait); one that overruns starts the next at once, without
+    // a burst to catch up.
+    auto next_round = std::chrono::steady_clock::now();
     while (!stopping_) {
+      next_round += options_.interval;
       lock.unlock();
       report(SampleOnce(), "meter");
       const TimePoint now = clock_.Now();
@@ -194,7 +279,19 @@ void JobMetering::Start() {
         report(ApplyRetention(), "meter retention");
       }
       lock.lock();
-      stop_cv_.wait_for(lock, options_.interval, [this] { return stopping_; });
+      next_round = std::max(next_round, std::chrono::steady_clock::now());
+      if (gpus_ != nullptr && gpus_->NeedsPowerTicks()) {
+        // GPUs without an energy counter: their power every period between rounds.
+        const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::duration<double>(gpus_->power_period_s()));
+        while (!stopping_ && std::chrono::steady_clock::now() + period < next_round) {
+          if (stop_cv_.wait_for(lock, period, [this] { return stopping_; })) break;
+          lock.unlock();
+          TickGpuPower();
+          lock.lock();
+        }
+      }
+      stop_cv_.wait_until(lock, next_round, [this] { return stopping_; });
     }
   });
 }

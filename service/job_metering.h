@@ -11,6 +11,12 @@
 // that is paused and resumed gets a new meter. Jobs without local processes
 // (Slurm: the cluster meters them) are not sampled here.
 //
+// GPUs: one SharedGpuMeter (metering/gpu_share.h) over one NVML handle reads
+// every GPU once a round and splits each one's energy between the jobs that
+// hold it (by their processes' SM utilisation, else equally); a job holds the
+// GPUs its processes' CUDA_VISIBLE_DEVICES names (unset: every GPU). GPUs
+// without an energy counter are read every 100 ms between rounds.
+//
 // Time: sample times are the meter's start on the injected Clock plus the
 // elapsed time on the injected Pacer, so tests drive both. The background
 // thread (Start/Stop) waits on a condition variable between samples; tests
@@ -34,7 +40,9 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "metering/gpu_share.h"
 #include "metering/meter.h"
+#include "metering/nvml.h"
 #include "service/service.h"
 #include "storage/meter_store.h"
 
@@ -47,16 +55,19 @@ struct JobMeteringOptions {
   size_t batch_size = 64;
   std::chrono::milliseconds flush_every{10000};
   // Samples older than this are merged into rows of downsample_to; zero
-  // keeps every raw sample. Applied at most once per retention_every.
-  Duration retention{0};
+  // keeps every raw sample (at 1 s, 50 jobs would add ~470 MB a day). Applied
+  // at most once per retention_every.
+  Duration retention{7 * 24 * 3600};
   Duration downsample_to{60};
   Duration retention_every{3600};
   std::string proc_root = "/proc";
   int logical_cores = 1;
+  // dlopened for the GPUs; "none" meters no GPU.
+  std::string nvml_library = kNvmlLibrary;
 };
 
 // Reads a config file's `metering:` section ({interval: 1s, retention: 7d,
-// downsample_to: 1m, batch: 64}); defaults where the file or the section is
+// downsample_to: 1m, batch: 64, nvml_library: libnvidia-ml.so.1}); defaults where the file or the section is
 // absent. InvalidArgument naming the field.
 Result<JobMeteringOptions> LoadMeteringConfig(const std::string& path, JobMeteringOptions defaults = {});
 
@@ -64,13 +75,18 @@ Result<JobMeteringOptions> LoadMeteringConfig(const std::string& path, JobMeteri
 // from <proc_root>/cpuinfo looked up in `cpu_power_csv`, CodeCarbon's table;
 // an unknown CPU gets the documented default) times the job's share of CPU
 // time, and RAM by its model. Not RAPL: its counters cover the whole package
-// and cannot tell concurrent jobs apart. No GPU yet (see docs/metering.md).
+// and cannot tell concurrent jobs apart. The GPUs through NVML when
+// `nvml_library` loads and sees any (a SharedGpuMeter over them), else none,
+// with why in sources.gpu_note.
 struct DaemonMeterSetup {
   MeterSources sources;
   int logical_cores = 1;
   std::string cpu_model;
+  std::unique_ptr<Nvml> nvml;
+  std::unique_ptr<SharedGpuMeter> gpus;  // null: no GPU to meter
 };
-DaemonMeterSetup DaemonMeterSources(const std::string& cpu_power_csv, const std::string& proc_root = "/proc");
+DaemonMeterSetup DaemonMeterSources(const std::string& cpu_power_csv, const std::string& proc_root = "/proc",
+                                    const std::string& nvml_library = kNvmlLibrary);
 
 class JobMetering {
  public:
@@ -83,6 +99,10 @@ class JobMetering {
   JobMetering(const Clock& clock, Pacer& pacer, MeterStore& store, RunningFn running, SourcesFn sources,
               JobMeteringOptions options, LogFn log = nullptr);
   ~JobMetering();  // Stop()
+
+  // Meters the GPUs through `gpus` (borrowed, outlives this; null: none).
+  // Call before Start.
+  void UseGpus(SharedGpuMeter* gpus) { gpus_ = gpus; }
 
   // One round: meters every running job once and stores what is due.
   Status SampleOnce();
@@ -104,6 +124,9 @@ class JobMetering {
   struct Meter;
 
   Status FlushLocked();
+  // The GPUs the job holds, as its sources describe them.
+  MeterSources WithGpus(MeterSources sources, const GpuClaim& claim) const;
+  void TickGpuPower();
 
   const Clock& clock_;
   Pacer& pacer_;
@@ -112,6 +135,7 @@ class JobMetering {
   SourcesFn sources_;
   JobMeteringOptions options_;
   LogFn log_;
+  SharedGpuMeter* gpus_ = nullptr;
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<Meter>> meters_;

@@ -134,6 +134,42 @@ TEST_F(AuditCliTest, AuditsAFinishedJobAsJsonTextCsvAndSvg) {
   EXPECT_EQ(spans[0]->Attr("data-end"), a["intervals"][0]["end"]);
 }
 
+TEST(GpuAuditCliTest, TheDaemonMetersTheGpusAJobWasGivenThroughNvml) {
+  // Given `sunwind serve` whose config points the meter at the fake
+  // libnvidia-ml (two GPUs whose counters advance 1 J a read), and a job
+  // submitted with CUDA_VISIBLE_DEVICES=1 that sleeps 3 s, we should audit
+  // its GPU energy by NVML's energy counter: whole joules, one per round
+  // (each round reads each GPU once), GPU 0's never charged to it.
+  testing::TempDir dir;
+  setenv("FAKE_NVML_COUNT", "2", 1);
+  setenv("FAKE_NVML_ENERGY_STEP_MJ", "1000", 1);
+  const std::string config = dir.Write("sunwind.yaml", ReadFile(SUNWIND_SOURCE_DIR "/config/sunwind.yaml") +
+                                                           "metering:\n  nvml_library: " FAKE_NVML_PATH "\n");
+  testing::DaemonProcess serve(dir.File("state"), config);
+  unsetenv("FAKE_NVML_COUNT");
+  unsetenv("FAKE_NVML_ENERGY_STEP_MJ");
+  auto r = Sunwind("submit --json --name gpu --duration 1h --deadline +61m --power 300W --env CUDA_VISIBLE_DEVICES=1 "
+                   "-- /bin/sleep 3",
+                   serve.env());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string id = json::parse(r.out)["id"];
+  std::string state;
+  for (auto give_up = steady_clock::now() + seconds(20); steady_clock::now() < give_up;) {
+    state = json::parse(Sunwind("show --json " + id, serve.env()).out, nullptr, false).value("state", "");
+    if (state == "done" || state == "failed") break;
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  ASSERT_EQ(state, "done");
+  auto audit = Sunwind("audit " + id + " --json", serve.env());
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  json a = json::parse(audit.out);
+  EXPECT_EQ(a["energy"]["methods"]["gpu"], "nvml-energy-counter") << a["energy"].dump();
+  const double gpu_j = a["energy"]["gpu_kwh"].get<double>() * 3.6e6;
+  EXPECT_GE(gpu_j, 1.0 - 1e-6) << a["energy"].dump();
+  EXPECT_LE(gpu_j, 4.0 + 1e-6) << "a 3 s job sampled every second";
+  EXPECT_NEAR(gpu_j, std::round(gpu_j), 1e-6) << "GPU 1's whole joules only, none of GPU 0's";
+}
+
 TEST_F(AuditCliTest, AnUnknownJobExits2) {
   // Given a job id the daemon does not know, we should exit 2 naming it.
   auto r = Sunwind("audit j-999999", serve_->env());

@@ -9,6 +9,13 @@
  *                              not supported (NVML_ERROR_NOT_SUPPORTED)
  *   FAKE_NVML_POWER_MW         constant power reading (default 250000 mW)
  *   FAKE_NVML_INIT_FAILS       if set, nvmlInit_v2 returns NVML_ERROR_DRIVER_NOT_LOADED
+ *   FAKE_NVML_PROCESS_UTIL_FILE  a file read at every
+ *                              nvmlDeviceGetProcessUtilization call, one
+ *                              "<gpu> <pid> <sm%>" per line: each call answers
+ *                              one new sample per line for that GPU (tests
+ *                              write real pids into it while they run)
+ *   FAKE_NVML_NO_PROCESS_UTIL  if set, per-process utilisation is
+ *                              NVML_ERROR_NOT_SUPPORTED
  * Devices are named "Fake GPU <i>" with UUIDs "GPU-fake-<i>". */
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +33,8 @@ struct fake_device {
 #define NVML_SUCCESS 0
 #define NVML_ERROR_INVALID_ARGUMENT 2
 #define NVML_ERROR_NOT_SUPPORTED 3
+#define NVML_ERROR_NOT_FOUND 6
+#define NVML_ERROR_INSUFFICIENT_SIZE 7
 #define NVML_ERROR_DRIVER_NOT_LOADED 9
 #define MAX_DEVICES 8
 
@@ -85,6 +94,48 @@ nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char* name, unsigned int len
 
 nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char* uuid, unsigned int length) {
   snprintf(uuid, length, "GPU-fake-%u", device->index);
+  return NVML_SUCCESS;
+}
+
+typedef struct {
+  unsigned int pid;
+  unsigned long long timeStamp;
+  unsigned int smUtil, memUtil, encUtil, decUtil;
+} nvmlProcessUtilizationSample_t;
+
+static unsigned long long utilization_clock_us = 1000000;
+
+nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t device, nvmlProcessUtilizationSample_t* utilization,
+                                             unsigned int* count, unsigned long long last_seen) {
+  if (getenv("FAKE_NVML_NO_PROCESS_UTIL")) return NVML_ERROR_NOT_SUPPORTED;
+  nvmlProcessUtilizationSample_t found[64];
+  unsigned n = 0;
+  const char* path = getenv("FAKE_NVML_PROCESS_UTIL_FILE");
+  FILE* f = path ? fopen(path, "r") : NULL;
+  if (f != NULL) {
+    unsigned gpu, pid, sm;
+    while (n < 64 && fscanf(f, "%u %u %u", &gpu, &pid, &sm) == 3) {
+      if (gpu != device->index) continue;
+      memset(&found[n], 0, sizeof found[n]);
+      found[n].pid = pid;
+      found[n].smUtil = sm;
+      found[n].timeStamp = utilization_clock_us + 1;
+      ++n;
+    }
+    fclose(f);
+  }
+  if (utilization == NULL) {  /* a size query, as NVML answers it */
+    *count = n;
+    return n == 0 ? NVML_ERROR_NOT_FOUND : NVML_ERROR_INSUFFICIENT_SIZE;
+  }
+  if (n == 0 || found[0].timeStamp <= last_seen) return NVML_ERROR_NOT_FOUND;
+  if (*count < n) {
+    *count = n;
+    return NVML_ERROR_INSUFFICIENT_SIZE;
+  }
+  memcpy(utilization, found, n * sizeof found[0]);
+  *count = n;
+  utilization_clock_us += 100000; /* the next call's samples are newer */
   return NVML_SUCCESS;
 }
 

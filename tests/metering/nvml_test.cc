@@ -7,24 +7,12 @@
 
 #include "core/time.h"
 #include "metering/meter.h"
+#include "tests/metering/fake_nvml_env.h"
 
 namespace sunwind {
 namespace {
 
-class FakeNvmlEnv {
- public:
-  FakeNvmlEnv(const char* count, const char* step_mj, const char* power_mw) {
-    setenv("FAKE_NVML_COUNT", count, 1);
-    setenv("FAKE_NVML_ENERGY_STEP_MJ", step_mj, 1);
-    setenv("FAKE_NVML_POWER_MW", power_mw, 1);
-    unsetenv("FAKE_NVML_INIT_FAILS");
-  }
-  ~FakeNvmlEnv() {
-    unsetenv("FAKE_NVML_COUNT");
-    unsetenv("FAKE_NVML_ENERGY_STEP_MJ");
-    unsetenv("FAKE_NVML_POWER_MW");
-  }
-};
+using testing::FakeNvmlEnv;
 
 // A pacer whose clock moves only when the meter sleeps.
 class VirtualPacer final : public Pacer {

@@ -206,16 +206,75 @@ TEST_F(JobMeteringTest, RetentionDownsamplesOldSamplesKeepingTheirEnergy) {
 TEST_F(JobMeteringTest, ReadsTheConfigsMeteringSection) {
   // Given a config with a metering section, we should read each field, and
   // refuse an unknown one naming it.
-  std::string path = dir_.Write("c.yaml", "metering:\n  interval: 500ms\n  retention: 7d\n  downsample_to: 5m\n");
+  std::string path = dir_.Write(
+      "c.yaml", "metering:\n  interval: 500ms\n  retention: 7d\n  downsample_to: 5m\n  nvml_library: none\n");
   auto o = LoadMeteringConfig(path);
   ASSERT_TRUE(o.ok()) << o.status().message();
   EXPECT_EQ(o->interval, milliseconds(500));
   EXPECT_EQ(o->retention, hours(24 * 7));
   EXPECT_EQ(o->downsample_to, minutes(5));
+  EXPECT_EQ(o->nvml_library, "none");
   EXPECT_EQ(LoadMeteringConfig(dir_.Write("d.yaml", "regions: []\n"))->interval, milliseconds(1000));
   auto bad = LoadMeteringConfig(dir_.Write("e.yaml", "metering:\n  every: 1s\n"));
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("metering.every: unknown field"), std::string::npos);
+}
+
+// A sleeping child exec'd with only CUDA_VISIBLE_DEVICES in its environment;
+// returns once /proc shows the exec'd image's environment.
+pid_t SleepWithGpus(const char* visible) {
+  std::string env = std::string("CUDA_VISIBLE_DEVICES=") + visible;
+  pid_t pid = fork();
+  if (pid == 0) {
+    char* const argv[] = {const_cast<char*>("sleep"), const_cast<char*>("60"), nullptr};
+    char* const envp[] = {env.data(), nullptr};
+    execve("/bin/sleep", argv, envp);
+    _exit(127);
+  }
+  for (int i = 0; i < 300 && ReadProcessEnv("/proc", pid, "CUDA_VISIBLE_DEVICES") != visible; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return pid;
+}
+
+TEST_F(JobMeteringTest, SplitsSharedGpusBetweenRunningJobsByTheirProcessesUtilisation) {
+  // Given the fake NVML with two GPUs each drawing 1 J a round, job a given
+  // GPU 0 and job b given GPUs 0 and 1 (real children, exec'd with those
+  // CUDA_VISIBLE_DEVICES), a's process at 60 % SM on GPU 0 and b's at 20 %,
+  // we should store a 0.75 J a round and b 0.25 + 1 J, after the priming
+  // round, with the energy counter as the method and no GPU energy lost.
+  testing::TempDir util;
+  const std::string util_file = util.File("utilisation");
+  setenv("FAKE_NVML_COUNT", "2", 1);
+  setenv("FAKE_NVML_ENERGY_STEP_MJ", "1000", 1);
+  setenv("FAKE_NVML_PROCESS_UTIL_FILE", util_file.c_str(), 1);
+  pid_t a = SleepWithGpus("0"), b = SleepWithGpus("0,1");
+  children_ = {a, b};
+  jobs_ = {{"j-a", a}, {"j-b", b}};
+  std::ofstream(util_file) << "0 " << a << " 60\n0 " << b << " 20\n";
+  DaemonMeterSetup setup = DaemonMeterSources(dir_.File("no-cpu-table.csv"), "/proc", FAKE_NVML_PATH);
+  ASSERT_TRUE(setup.gpus) << setup.sources.gpu_note;
+  JobMeteringOptions o;
+  o.batch_size = 100;
+  JobMetering metering(clock_, pacer_, *store_, Running(), [&](const RunningJob&) { return setup.sources; }, o);
+  metering.UseGpus(setup.gpus.get());
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(metering.SampleOnce().ok());
+    clock_.Advance(seconds(1));
+  }
+  ASSERT_TRUE(metering.Flush().ok());
+  for (const char* v : {"FAKE_NVML_COUNT", "FAKE_NVML_ENERGY_STEP_MJ", "FAKE_NVML_PROCESS_UTIL_FILE"}) unsetenv(v);
+  auto rows_a = store_->ForJob("j-a");
+  auto rows_b = store_->ForJob("j-b");
+  ASSERT_TRUE(rows_a.ok() && rows_b.ok());
+  ASSERT_EQ(rows_a->size(), 2u);
+  ASSERT_EQ(rows_b->size(), 2u);
+  for (const auto& r : *rows_a) {
+    EXPECT_EQ(r.gpu_method, "nvml-energy-counter");
+    EXPECT_EQ(r.gpu_uj, 750'000);
+  }
+  for (const auto& r : *rows_b) EXPECT_EQ(r.gpu_uj, 1'250'000);
+  EXPECT_EQ(setup.gpus->unattributed_j(), 0);
 }
 
 }  // namespace
