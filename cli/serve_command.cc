@@ -252,7 +252,11 @@ Result<std::unique_ptr<Daemon>> StartDaemon(const Flags& flags, const std::strin
   d->meters = DaemonMeterSources(app->data_dir() + "/hardware/cpu_power.csv", "/proc",
                                  speed == 1 ? metering.nvml_library : std::string("none"));
   const DaemonMeterSetup& meters = d->meters;
-  api_options.slurm_cpu_w_per_core = meters.sources.cpu_tdp_w / std::max(1, meters.logical_cores);
+  // Slurm's CPU time × each region's cpu_model/cpu_w_per_core, else this machine's (server/audit_routes.h).
+  SUNWIND_ASSIGN_OR_RETURN(api_options.slurm_cpu,
+                           SlurmCpuPowersFromConfig(app->catalogue(), app->data_dir() + "/hardware/cpu_power.csv",
+                                                    MachineCpuPower(meters.cpu_model, meters.sources.cpu_tdp_w,
+                                                                    meters.sources.cpu_tdp_note, meters.logical_cores)));
   if (speed == 1) {  // on an accelerated clock real watts and scaled hours would not match: no meter
     metering.logical_cores = meters.logical_cores;
     d->pacer = std::make_unique<SteadyPacer>();

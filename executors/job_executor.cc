@@ -258,7 +258,9 @@ Result<std::unique_ptr<JobExecutor>> MakeJobExecutor(const std::string& kind,
     return std::unique_ptr<JobExecutor>(std::make_unique<LocalJobExecutor>(runner, jobs_dir, grace));
   }
   if (kind == "slurm") {
-    SUNWIND_RETURN_IF_ERROR(refuse_unknown({"partition", "account", "cluster", "jobs_dir", "grace"}));
+    // cpu_model, cpu_cores, cpu_w_per_core: the audit's (server/audit_routes.h).
+    SUNWIND_RETURN_IF_ERROR(refuse_unknown(
+        {"partition", "account", "cluster", "jobs_dir", "grace", "cpu_model", "cpu_cores", "cpu_w_per_core"}));
     SlurmOptions o;
     auto get = [&](const char* key) {
       auto it = options.find(key);

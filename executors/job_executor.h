@@ -144,7 +144,10 @@ class SlurmJobExecutor final : public JobExecutor {
 
 // The executor a region's `executor:` block asks for: kind local or slurm,
 // with the slurm options partition (required), account, cluster, jobs_dir,
-// grace (seconds). kInvalidArgument naming the option that is wrong.
+// grace (seconds), and cpu_model + cpu_cores or cpu_w_per_core (the nodes'
+// CPU power for the audit of a cluster without an energy plugin: accepted
+// here, read and checked by server/audit_routes.h's SlurmCpuPowersFromConfig).
+// kInvalidArgument naming the option that is wrong.
 // `runner` and `commands` must outlive the executor.
 Result<std::unique_ptr<JobExecutor>> MakeJobExecutor(const std::string& kind,
                                                      const std::map<std::string, std::string>& options,

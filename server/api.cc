@@ -221,7 +221,10 @@ Result<JobSubmission> SubmissionFromJson(const json& body, TimePoint now) {
 Api::Api(Service& service, const RegionCatalogue& regions, FetchIntensity fetch, const Clock& clock,
          ApiOptions options)
     : service_(service), regions_(regions), fetch_(std::move(fetch)), clock_(clock), options_(std::move(options)),
-      grid_(regions, fetch_, clock) {}
+      grid_(regions, fetch_, clock) {
+  if (options_.audit_cache_entries > 0)
+    audit_cache_ = std::make_unique<AuditCache>(options_.audit_cache_entries, options_.audit_cache_max_age);
+}
 
 bool Api::Authorised(const ApiRequest& r) const {
   const bool changes = r.method != "GET" && r.method != "HEAD";
@@ -234,7 +237,7 @@ bool Api::Authorised(const ApiRequest& r) const {
 
 AuditForJob Api::Audits() const {
   return MeteredAudits(options_.meter_store, options_.metering, regions_, fetch_, clock_,
-                       service_.options().default_region, &service_, options_.slurm_cpu_w_per_core);
+                       service_.options().default_region, &service_, options_.slurm_cpu, audit_cache_.get());
 }
 
 ApiResponse Api::Handle(const ApiRequest& r) {

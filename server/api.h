@@ -24,11 +24,13 @@
 #ifndef SUNWIND_SERVER_API_H_
 #define SUNWIND_SERVER_API_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "server/audit_routes.h"
 #include "server/grid_routes.h"
 #include "server/http_server.h"
 #include "server/report_routes.h"
@@ -54,9 +56,14 @@ struct ApiOptions {
   // every sample taken; null in tests that fill the store themselves.
   JobMetering* metering = nullptr;
   // For Slurm jobs on a cluster without an energy plugin: W per busy logical
-  // core (a CPU's TDP over its cores) times the CPU time Slurm accounted; 0:
-  // such jobs are estimated from their plan.
-  double slurm_cpu_w_per_core = 0;
+  // core (a CPU's TDP over its cores) times the CPU time Slurm accounted, per
+  // region, else the daemon machine's (server/audit_routes.h); none: such
+  // jobs are estimated from their plan.
+  SlurmCpuPowers slurm_cpu;
+  // Finished jobs' audits kept for /metrics, /v1/report and the audit route
+  // (AuditCache in server/audit_routes.h); 0 entries: none kept.
+  size_t audit_cache_entries = 4096;
+  Duration audit_cache_max_age = std::chrono::hours(1);
 };
 
 class Api {
@@ -86,6 +93,7 @@ class Api {
   const Clock& clock_;
   ApiOptions options_;
   GridRoutes grid_;  // GET /v1/grid (the dashboard's Grid view)
+  std::unique_ptr<AuditCache> audit_cache_;  // null when options_.audit_cache_entries is 0
 };
 
 // The job object of the API (and of `sunwind jobs --json`). Environment

@@ -10,8 +10,15 @@
 #ifndef SUNWIND_SERVER_AUDIT_ROUTES_H_
 #define SUNWIND_SERVER_AUDIT_ROUTES_H_
 
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "server/http_server.h"
@@ -27,15 +34,105 @@ namespace sunwind {
 // method (the one that covered most of the time; a note when it changed).
 MeteredEnergy EnergyFromSamples(const std::vector<StoredMeterSample>& rows);
 
+// The CPU power a Slurm job is charged per busy logical core when its
+// cluster has no energy plugin (Slurm's CPU time × this), and where the
+// figure came from, for the audit's note.
+struct SlurmCpuPower {
+  double w_per_core = 0;  // W per busy logical core; 0: unknown
+  std::string source;     // e.g. "region slurm:east's cpu_w_per_core"
+};
+
+// The figure for each Slurm region that names its nodes' CPU, and the daemon
+// machine's for those that do not.
+struct SlurmCpuPowers {
+  SlurmCpuPower machine;
+  std::map<std::string, SlurmCpuPower> by_region;  // by region id
+
+  // `region`'s own figure; else the machine's, its source saying that the
+  // region names no CPU (so its nodes are taken to be like this machine).
+  SlurmCpuPower For(const std::string& region) const;
+};
+
+// The daemon machine's figure: its CPU's TDP over its logical cores (the TDP
+// model; `tdp_note` says how the TDP was found).
+SlurmCpuPower MachineCpuPower(const std::string& cpu_model, double tdp_w, const std::string& tdp_note,
+                              int logical_cores);
+
+// Reads every Slurm region's `executor:` options for its nodes' CPU:
+//
+//   cpu_model: "Intel Xeon Gold 6248"   looked up in CodeCarbon's TDP table
+//   cpu_cores: 40                       (`cpu_power_csv`), with the logical
+//                                       cores per socket the TDP is shared
+//                                       by: hardware threads, 2 × the cores
+//                                       with hyper-threading (SMT) on
+//   cpu_w_per_core: 3.75                or W per busy logical core directly
+//
+// Logical cores because Slurm's TotalCPU counts seconds on logical CPUs, and
+// the daemon machine's figure divides by its logical cores the same way.
+// Regions that name neither are absent (they take `machine`). The table is
+// read only when a region names a cpu_model. InvalidArgument naming the
+// region and the field for a value that is not a positive number, a
+// cpu_model without cpu_cores (or cpu_cores alone), both ways at once, or a
+// model the table does not know. Other kinds of executor refuse these
+// options themselves (executors/job_executor.h).
+Result<SlurmCpuPowers> SlurmCpuPowersFromConfig(const RegionCatalogue& regions, const std::string& cpu_power_csv,
+                                                SlurmCpuPower machine);
+
 // A Slurm job's energy from the cluster's accounting: ConsumedEnergy (the
 // energy plugin's figure for the job's nodes, not split by component),
 // spread over the job's runs in proportion to their length. Without an
-// energy plugin, the CPU time Slurm accounted × `cpu_w_per_core` (a CPU's
-// TDP over its logical cores: the TDP model, the compute nodes taken to be
-// like the daemon's machine), spread the same way; with neither, nothing is
-// metered (the audit estimates from the plan) and a note says why.
+// energy plugin, the CPU time Slurm accounted × `cpu.w_per_core` (the TDP
+// model: a CPU's TDP over its logical cores), spread the same way, the note
+// naming `cpu.source`; with neither, nothing is metered (the audit estimates
+// from the plan) and a note says why.
 MeteredEnergy EnergyFromAccounting(const SlurmAccounting& accounting, const std::vector<RunInterval>& runs,
-                                   double cpu_w_per_core = 0);
+                                   const SlurmCpuPower& cpu = {});
+
+// Finished jobs' audits, so /metrics and /v1/report do not rebuild every
+// job's audit on every request. MeteredAudits stores an audit only once it
+// is final: the job has ended (done, failed, cancelled), the meter no longer
+// holds it (its last samples are stored), Slurm's accounting is complete,
+// and every hour it ran has a known grid intensity that is not a forecast.
+// An entry serves only the same version of the job (its state, the number of
+// its events and the sequence number of its last one, so any new event is a
+// miss) and for at most `max_age` of the daemon's clock after it was built,
+// so a figure revised later (a live provider's data replacing a fall-back
+// estimate, retention merging old samples) shows within that. At most
+// `capacity` entries; the least recently used goes first. Thread-safe: one
+// mutex, held only to look up or store (never while an audit is built).
+class AuditCache {
+ public:
+  AuditCache(size_t capacity, Duration max_age) : capacity_(capacity), max_age_(max_age) {}
+
+  // The stored audit of this version of the job, if built at or after
+  // now - max_age.
+  std::optional<JobAudit> Find(const JobDetail& detail, TimePoint now);
+  void Put(const JobDetail& detail, const JobAudit& audit, TimePoint now);
+
+  size_t size() const;
+  int64_t hits() const;
+
+ private:
+  struct Version {
+    std::string state;
+    size_t events = 0;
+    int64_t last_seq = 0;
+    bool operator==(const Version&) const = default;
+  };
+  static Version VersionOf(const JobDetail& detail);
+  struct Entry {
+    Version version;
+    TimePoint built{};
+    JobAudit audit;
+    std::list<std::string>::iterator use;  // in uses_
+  };
+  const size_t capacity_;
+  const Duration max_age_;
+  mutable std::mutex mu_;
+  std::list<std::string> uses_;  // job ids, most recently used first
+  std::unordered_map<std::string, Entry> entries_;
+  int64_t hits_ = 0;
+};
 
 // Audits from a job's detail and its stored samples. `store` null (a daemon
 // without a meter) or no samples for the job: the energy is estimated from
@@ -44,10 +141,12 @@ MeteredEnergy EnergyFromAccounting(const SlurmAccounting& accounting, const std:
 // `metering` (may be null) is flushed first, so the audit sees every sample
 // taken, even of a job that ended a moment ago. A job that ran on Slurm
 // takes its energy from the cluster's accounting through `service` (may be
-// null: then it is estimated).
+// null: then it is estimated), its CPU power from `slurm_cpu` for its
+// region. `cache` (may be null) serves and keeps finished jobs' audits
+// (AuditCache above); running jobs are always rebuilt.
 AuditForJob MeteredAudits(MeterStore* store, JobMetering* metering, const RegionCatalogue& regions,
                           const FetchIntensity& fetch, const Clock& clock, const std::string& default_region,
-                          Service* service = nullptr, double slurm_cpu_w_per_core = 0);
+                          Service* service = nullptr, SlurmCpuPowers slurm_cpu = {}, AuditCache* cache = nullptr);
 
 // Answers the two routes above; nullopt when the request is neither (so the
 // caller routes it on).

@@ -27,10 +27,11 @@ namespace sunwind {
 // feed as \\, \" and \n.
 std::string EscapeLabelValue(const std::string& value);
 
-// GET /metrics. Content-Type text/plain; version=0.0.4. Every job's audit is
-// built on each scrape (scrape every minute or slower on a daemon with
-// thousands of jobs). A region whose intensity cannot be fetched gets no
-// intensity sample and a comment line saying why.
+// GET /metrics. Content-Type text/plain; version=0.0.4. Each scrape asks
+// `audit_for` for every job: the daemon's keeps finished jobs' final audits
+// (AuditCache in server/audit_routes.h), so a scrape rebuilds only the
+// running jobs' and the recently changed ones'. A region whose intensity
+// cannot be fetched gets no intensity sample and a comment line saying why.
 ApiResponse MetricsAnswer(Service& service, const AuditForJob& audit_for, const RegionCatalogue& regions,
                           const FetchIntensity& fetch, const Clock& clock);
 

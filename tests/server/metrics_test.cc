@@ -232,5 +232,29 @@ TEST_F(MetricsTest, NeedsTheTokenFromBeyondLoopback) {
   EXPECT_EQ(api_->Handle(Get("/metricsz")).status, 404);
 }
 
+TEST_F(MetricsTest, RepeatedScrapesAgreeWithAnUncachedApiAndSeeNewJobs) {
+  // Given a finished job, we should answer a second scrape (its audit now
+  // from the Api's cache) exactly as the first and as an Api without a
+  // cache; once a second job has run, the next scrape counts both.
+  RunJob("nlp", {"/bin/true"}, minutes(30));
+  ApiOptions uncached_options;
+  uncached_options.token = kToken;
+  uncached_options.audit_cache_entries = 0;
+  Api uncached(*service_, catalogue_, Fetch(), clock_, uncached_options);
+  const std::string first = api_->Handle(Get("/metrics")).body;
+  EXPECT_EQ(api_->Handle(Get("/metrics")).body, first);
+  EXPECT_EQ(uncached.Handle(Get("/metrics")).body, first);
+
+  RunJob("nlp", {"/bin/true"}, minutes(30));
+  auto a = api_->Handle(Get("/metrics"));
+  EXPECT_EQ(a.body, uncached.Handle(Get("/metrics")).body);
+  Parsed p = ParseExposition(a.body);
+  ASSERT_EQ(p.error, "") << a.body;
+  EXPECT_EQ(Find(p, "sunwind_jobs", {{"state", "done"}})->value, 2);
+  const auto* energy = Find(p, "sunwind_energy_joules_total", {{"project", "nlp"}, {"region", "local:host"}});
+  ASSERT_NE(energy, nullptr) << a.body;
+  EXPECT_NEAR(energy->value, 3.24e6, 1e-3);
+}
+
 }  // namespace
 }  // namespace sunwind
