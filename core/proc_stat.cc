@@ -115,11 +115,10 @@ bool IsSameLiveProcess(const std::string& proc_root, pid_t pid, uint64_t start_t
   return stat.start_ticks == start_ticks && stat.state != 'Z' && stat.state != 'X';
 }
 
-Result<std::vector<pid_t>> ListProcessTree(const std::string& proc_root, pid_t root_pid,
-                                           pid_t process_group) {
+Result<ProcessSnapshot> ProcessSnapshot::Take(const std::string& proc_root) {
   DIR* dir = opendir(proc_root.c_str());
   if (dir == nullptr) return Status::Unavailable("cannot list " + proc_root);
-  std::map<pid_t, ProcStat> live;
+  ProcessSnapshot snapshot;
   while (dirent* entry = readdir(dir)) {
     const char* name = entry->d_name;
     if (*name < '1' || *name > '9') continue;
@@ -128,25 +127,34 @@ Result<std::vector<pid_t>> ListProcessTree(const std::string& proc_root, pid_t r
     // A process may exit between readdir and the read: skip it.
     if (!ReadProcStat(proc_root.c_str(), pid, &stat)) continue;
     if (stat.state == 'Z' || stat.state == 'X') continue;
-    live[pid] = stat;
+    snapshot.live_[pid] = {stat.parent_pid, stat.process_group};
   }
   closedir(dir);
+  return snapshot;
+}
 
+std::vector<pid_t> ProcessSnapshot::Tree(pid_t root_pid, pid_t process_group) const {
   std::vector<pid_t> tree;
-  for (const auto& [pid, stat] : live) {
-    bool member = stat.process_group == process_group || pid == root_pid;
+  for (const auto& [pid, entry] : live_) {
+    bool member = entry.process_group == process_group || pid == root_pid;
     // Walk up the parents: bounded by the number of processes, in case
     // the snapshot is inconsistent and holds a cycle.
-    pid_t up = stat.parent_pid;
-    for (size_t hops = 0; !member && up > 1 && hops < live.size(); ++hops) {
+    pid_t up = entry.parent_pid;
+    for (size_t hops = 0; !member && up > 1 && hops < live_.size(); ++hops) {
       if (up == root_pid) member = true;
-      auto it = live.find(up);
-      if (it == live.end()) break;
+      auto it = live_.find(up);
+      if (it == live_.end()) break;
       up = it->second.parent_pid;
     }
     if (member) tree.push_back(pid);
   }
   return tree;  // std::map iterates in pid order
+}
+
+Result<std::vector<pid_t>> ListProcessTree(const std::string& proc_root, pid_t root_pid,
+                                           pid_t process_group) {
+  SUNWIND_ASSIGN_OR_RETURN(ProcessSnapshot snapshot, ProcessSnapshot::Take(proc_root));
+  return snapshot.Tree(root_pid, process_group);
 }
 
 }  // namespace sunwind

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,23 @@ bool IsSameLiveProcess(const std::string& proc_root, pid_t pid, uint64_t start_t
 // metering: the power a job draws is the power its whole tree draws.
 Result<std::vector<pid_t>> ListProcessTree(const std::string& proc_root, pid_t root_pid,
                                            pid_t process_group);
+
+// Every live process under <proc_root> at one moment (zombies excluded): one
+// scan of /proc that answers the trees of many jobs, where ListProcessTree
+// would scan once per job.
+class ProcessSnapshot {
+ public:
+  static Result<ProcessSnapshot> Take(const std::string& proc_root);
+  // ListProcessTree's answer on this snapshot.
+  std::vector<pid_t> Tree(pid_t root_pid, pid_t process_group) const;
+
+ private:
+  struct Entry {
+    pid_t parent_pid = 0;
+    pid_t process_group = 0;
+  };
+  std::map<pid_t, Entry> live_;
+};
 
 }  // namespace sunwind
 

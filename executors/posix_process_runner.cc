@@ -447,7 +447,7 @@ Status PosixProcessRunner::SignalJob(const ProcessHandle& handle, int signal) {
   }
   // Descendants that left the group; those listed just now under the live
   // supervisor or job are ours. One that has exited since is no error.
-  SUNWIND_ASSIGN_OR_RETURN(std::vector<pid_t> tree, ProcessTree(handle));
+  SUNWIND_ASSIGN_OR_RETURN(std::vector<pid_t> tree, TreeOf(handle, /*fresh=*/true));
   for (pid_t pid : tree) {
     ProcStat stat;
     if (ReadProcStat(proc_root_.c_str(), pid, &stat) && stat.process_group != handle.job_pid) {
@@ -458,6 +458,10 @@ Status PosixProcessRunner::SignalJob(const ProcessHandle& handle, int signal) {
 }
 
 Result<std::vector<pid_t>> PosixProcessRunner::ProcessTree(const ProcessHandle& handle) {
+  return TreeOf(handle, /*fresh=*/false);
+}
+
+Result<std::vector<pid_t>> PosixProcessRunner::TreeOf(const ProcessHandle& handle, bool fresh) {
   if (!IsSameLiveProcess(proc_root_, handle.job_pid, handle.job_start_ticks) &&
       !IsSameLiveProcess(proc_root_, handle.supervisor_pid, handle.supervisor_start_ticks)) {
     return std::vector<pid_t>{};
@@ -466,10 +470,20 @@ Result<std::vector<pid_t>> PosixProcessRunner::ProcessTree(const ProcessHandle& 
   // orphans whose parent exited included; the supervisor itself is ours.
   bool supervised =
       IsSameLiveProcess(proc_root_, handle.supervisor_pid, handle.supervisor_start_ticks);
-  SUNWIND_ASSIGN_OR_RETURN(
-      std::vector<pid_t> tree,
-      ListProcessTree(proc_root_, supervised ? handle.supervisor_pid : handle.job_pid,
-                      handle.job_pid));
+  const pid_t root = supervised ? handle.supervisor_pid : handle.job_pid;
+  std::vector<pid_t> tree;
+  if (fresh) {
+    SUNWIND_ASSIGN_OR_RETURN(tree, ListProcessTree(proc_root_, root, handle.job_pid));
+  } else {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!snapshot_ || now - snapshot_at_ > kSnapshotMaxAge) {
+      SUNWIND_ASSIGN_OR_RETURN(ProcessSnapshot taken, ProcessSnapshot::Take(proc_root_));
+      snapshot_ = std::move(taken);
+      snapshot_at_ = now;
+    }
+    tree = snapshot_->Tree(root, handle.job_pid);
+  }
   std::erase(tree, handle.supervisor_pid);
   return tree;
 }

@@ -17,8 +17,12 @@
 #ifndef SUNWIND_EXECUTORS_POSIX_PROCESS_RUNNER_H_
 #define SUNWIND_EXECUTORS_POSIX_PROCESS_RUNNER_H_
 
+#include <chrono>
+#include <mutex>
+#include <optional>
 #include <string>
 
+#include "core/proc_stat.h"
 #include "core/time.h"
 #include "executors/process_runner.h"
 
@@ -44,11 +48,23 @@ class PosixProcessRunner final : public ProcessRunner {
   // zombie is left behind.
   Result<ProcessStatus> Poll(const ProcessHandle& handle) override;
   Status SignalJob(const ProcessHandle& handle, int signal) override;
+  // One /proc scan serves every tree asked for within kSnapshotMaxAge: the
+  // daemon's meter asks for every running job's tree each round, and a scan
+  // per job cost O(jobs × processes) (benchmarks/results/metering.md). A
+  // process forked since is seen by the next round's scan.
   Result<std::vector<pid_t>> ProcessTree(const ProcessHandle& handle) override;
 
+  static constexpr std::chrono::milliseconds kSnapshotMaxAge{50};
+
  private:
+  // `fresh`: scan now (SignalJob: a pause must reach a child forked just now).
+  Result<std::vector<pid_t>> TreeOf(const ProcessHandle& handle, bool fresh);
+
   const Clock& clock_;
   std::string proc_root_;
+  std::mutex snapshot_mu_;
+  std::optional<ProcessSnapshot> snapshot_;
+  std::chrono::steady_clock::time_point snapshot_at_;
 };
 
 }  // namespace sunwind

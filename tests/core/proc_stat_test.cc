@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 namespace sunwind {
 namespace {
@@ -40,6 +43,37 @@ TEST(ProcStatTest, ReadsThisProcess) {
   EXPECT_EQ(stat.parent_pid, getppid());
   EXPECT_TRUE(IsSameLiveProcess("/proc", getpid(), stat.start_ticks));
   EXPECT_FALSE(IsSameLiveProcess("/proc", getpid(), stat.start_ticks + 1));
+}
+
+TEST(ProcessSnapshotTest, OneScanAnswersEachTreeByParentageAndGroupWithoutZombies) {
+  // Given a fake /proc where job 100 has a child (101), a grandchild that
+  // left the group with setsid (102), a group member reparented to init
+  // (103) and a zombie child (104), and an unrelated job 200 with a child,
+  // we should answer both trees from one snapshot, zombie excluded, and the
+  // same as ListProcessTree.
+  const auto root = std::filesystem::temp_directory_path() / ("sunwind_proc_" + std::to_string(getpid()));
+  std::filesystem::remove_all(root);
+  auto process = [&](int pid, char state, int parent, int group) {
+    std::filesystem::create_directories(root / std::to_string(pid));
+    std::ofstream(root / std::to_string(pid) / "stat")
+        << pid << " (p) " << state << ' ' << parent << ' ' << group << " 0 0 -1 0 0 0 0 0 1 1 0 0 20 0 1 0 " << pid
+        << " 1000 50\n";
+  };
+  process(100, 'S', 1, 100);
+  process(101, 'R', 100, 100);
+  process(102, 'S', 101, 102);
+  process(103, 'S', 1, 100);
+  process(104, 'Z', 100, 100);
+  process(200, 'S', 1, 200);
+  process(201, 'S', 200, 200);
+  std::filesystem::create_directories(root / "self");  // not a pid: skipped
+  auto snapshot = ProcessSnapshot::Take(root.string());
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().message();
+  EXPECT_EQ(snapshot->Tree(100, 100), (std::vector<pid_t>{100, 101, 102, 103}));
+  EXPECT_EQ(snapshot->Tree(200, 200), (std::vector<pid_t>{200, 201}));
+  EXPECT_EQ(*ListProcessTree(root.string(), 100, 100), snapshot->Tree(100, 100));
+  EXPECT_EQ(ProcessSnapshot::Take((root / "missing").string()).status().code(), StatusCode::kUnavailable);
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace
