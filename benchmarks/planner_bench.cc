@@ -82,8 +82,9 @@ BENCHMARK(BM_InterruptibleRegionsWeek5min)->Arg(1)->Arg(12)->Unit(benchmark::kMi
 
 // The same through PlanJob, on 100 regions with mean intensities spread
 // evenly over [20, 20 + spread_g] g/kWh, PUE 1.1, a daily cycle of ±30 % plus
-// 5 % noise; state.range(0) is the minimum chunk in minutes.
-void PlanJob100Regions(benchmark::State& state, double spread_g) {
+// 5 % noise: a 24 h job, interruptible with state.range(0) as the minimum
+// chunk in minutes, or a 6 h non-interruptible one.
+void PlanJob100Regions(benchmark::State& state, double spread_g, bool interruptible = true) {
   const size_t regions = 100, slots = 7 * 288;
   const sunwind::TimePoint at{std::chrono::sys_days{std::chrono::year{2024} / 3 / 4}};
   std::deque<sunwind::Region> owned;
@@ -108,9 +109,9 @@ void PlanJob100Regions(benchmark::State& state, double spread_g) {
   sunwind::PlanRequest q;
   q.at = at;
   q.deadline = at + std::chrono::hours(7 * 24);
-  q.duration = std::chrono::hours(24);
-  q.interruptible = true;
-  q.min_chunk = std::chrono::minutes(state.range(0));
+  q.duration = std::chrono::hours(interruptible ? 24 : 6);
+  q.interruptible = interruptible;
+  if (interruptible) q.min_chunk = std::chrono::minutes(state.range(0));
   for (auto _ : state) {
     auto plan = sunwind::PlanJob(candidates, candidates.front(), q);
     benchmark::DoNotOptimize(plan);
@@ -125,7 +126,15 @@ BENCHMARK(BM_PlanJobInterruptible100Regions)->Arg(0)->Arg(60)->Unit(benchmark::k
 // 100 regions at one level (20 g/kWh), differing only by their noise: no
 // region's bound rules it out, so the exact search runs nearly everywhere.
 void BM_PlanJobInterruptible100AlikeRegions(benchmark::State& state) { PlanJob100Regions(state, 0); }
-BENCHMARK(BM_PlanJobInterruptible100AlikeRegions)->Arg(60)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PlanJobInterruptible100AlikeRegions)->Arg(0)->Arg(60)->Unit(benchmark::kMillisecond);
+
+// Issue 5's non-interruptible target through PlanJob: a 6 h job, one
+// contiguous window, in 100 regions whose grids differ (target < 1 ms) or
+// are alike.
+void BM_PlanJobNonInterruptible100Regions(benchmark::State& state) { PlanJob100Regions(state, 680, false); }
+BENCHMARK(BM_PlanJobNonInterruptible100Regions)->Unit(benchmark::kMillisecond);
+void BM_PlanJobNonInterruptible100AlikeRegions(benchmark::State& state) { PlanJob100Regions(state, 0, false); }
+BENCHMARK(BM_PlanJobNonInterruptible100AlikeRegions)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

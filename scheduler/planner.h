@@ -93,6 +93,10 @@ std::vector<RegionRank> RankRegions(const std::vector<RegionSeries>& candidates,
 // slots in one region (no migration between chunks), each chunk at least
 // min_chunk long; exact by dynamic programming, or k-smallest selection when
 // there is neither a minimum chunk nor a restart overhead.
+// Regions that cannot win are skipped on lower bounds from their cheapest
+// slots; the plan is the one trying every region gives. Thread-safe; keeps
+// about 130 bytes per slot of working memory per thread between calls (freed
+// past 16 MiB).
 // Infeasible when no plan ends by the deadline.
 Result<Plan> PlanJob(const std::vector<RegionSeries>& candidates, const RegionSeries& home, const PlanRequest& request);
 
@@ -102,13 +106,17 @@ Result<Plan> PlanJob(const std::vector<RegionSeries>& candidates, const RegionSe
 // at slot i. Returns the indices in order, or empty if no selection exists.
 // With a minimum chunk or restart costs: exact, O(slots × k) time, about
 // slots × k / 4 bytes of working memory kept per thread between calls (freed
-// past 16 MiB); thread-safe. Exposed for tests and benchmarks.
+// past 16 MiB). Without: the k cheapest usable slots, the earlier slot first
+// among equal costs, in O(slots) time with a byte per slot and 8 per chosen
+// slot kept per thread; *total_cost is their sum in slot order. Thread-safe.
+// Exposed for tests and benchmarks.
 std::vector<size_t> CheapestSlots(const std::vector<double>& slot_cost, size_t k, size_t min_chunk,
                                   const std::vector<double>& restart_cost, double* total_cost);
 
-// Tests only: whether CheapestSlots' minimum-chunk search may use the AVX2
-// kernel where the CPU has it (the default); false forces the portable one.
-// Both give identical results. Process-wide; thread-safe to call.
+// Tests only: whether the planner's AVX2 kernels (CheapestSlots' minimum-chunk
+// search and k-cheapest selection, PlanJob's slot costs) may run where the
+// CPU has them (the default); false forces the portable ones. Both give
+// identical results. Process-wide; thread-safe to call.
 void SetCheapestSlotsSimdForTesting(bool allowed);
 
 // Lower-level: the cost of the window starting at each slot s <= max_start:
@@ -118,7 +126,8 @@ std::vector<double> WindowCosts(const std::vector<double>& slot_cost, size_t n_f
 
 // Lower-level: the start slot s <= max_start of the cheapest window of n_full
 // whole slots followed by a fraction `frac` of the next slot. Returns false
-// if every such window touches an unusable slot.
+// if every such window touches an unusable slot. This and WindowCosts keep
+// their prefix sums (12 bytes per slot) per thread between calls; thread-safe.
 bool CheapestWindow(const std::vector<double>& slot_cost, size_t n_full, double frac, size_t max_start,
                     size_t* start, double* cost);
 

@@ -188,12 +188,18 @@ TEST(PlannerPropertyTest, CheapestSlotsMatchesExhaustiveSearch) {
   EXPECT_GT(multi_chunk_cases, kCases / 10);
 }
 
-// Restores the AVX2 kernel after a test that turned it off.
-class ChunkedSlotsTest : public ::testing::TestWithParam<bool> {
+// Runs a test once per kernel: the planner's AVX2 ones where the CPU has
+// them (true) and the portable ones (false), restoring the default after.
+class KernelTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override { SetCheapestSlotsSimdForTesting(GetParam()); }
   void TearDown() override { SetCheapestSlotsSimdForTesting(true); }
+};
 
+std::string KernelName(const ::testing::TestParamInfo<bool>& info) { return info.param ? "Simd" : "Portable"; }
+
+class ChunkedSlotsTest : public KernelTest {
+ protected:
   // CheapestSlots against the reference DP on one case: same feasibility,
   // same optimum (ties may pick other slots), a selection that obeys the
   // rules and costs what is reported. Returns whether it was feasible.
@@ -296,8 +302,7 @@ TEST_P(ChunkedSlotsTest, EdgeCases) {
   EXPECT_EQ(std::vector<size_t>({2, 3}), CheapestSlots(holes, 2, 2, restart, &total));
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, ChunkedSlotsTest, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "Simd" : "Portable"; });
+INSTANTIATE_TEST_SUITE_P(Kernels, ChunkedSlotsTest, ::testing::Bool(), KernelName);
 
 TEST(PlannerPropertyTest, CheapestWindowMatchesBruteForce) {
   // Given 500 random slot-cost vectors, window lengths of n_full slots plus a
@@ -508,6 +513,384 @@ TEST_F(PlanJobPropertyTest, InterruptibleMatchesBruteForceOverRegionsAndSlotSets
   EXPECT_GT(planned, kCases / 3);
   EXPECT_GT(with_restarts, 0);
 }
+
+// The k cheapest usable slots the straightforward way, as CheapestSlots chose
+// them before its bucket selection: the k-th smallest usable cost by sorting,
+// then one pass in slot order taking costs below it and the earliest slots
+// costing exactly it; the total summed in slot order. Empty when fewer than
+// k slots are usable.
+std::vector<size_t> ReferenceKCheapest(const std::vector<double>& c, size_t k, double* total) {
+  std::vector<double> usable;
+  for (double x : c) {
+    if (!std::isinf(x)) usable.push_back(x);
+  }
+  if (k == 0 || usable.size() < k) return {};
+  std::sort(usable.begin(), usable.end());
+  const double threshold = usable[k - 1];
+  size_t at_threshold = k - static_cast<size_t>(std::count_if(usable.begin(), usable.end(),
+                                                               [&](double x) { return x < threshold; }));
+  std::vector<size_t> chosen;
+  *total = 0;
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (c[i] < threshold || (c[i] == threshold && at_threshold > 0)) {
+      if (c[i] == threshold) --at_threshold;
+      chosen.push_back(i);
+      *total += c[i];
+    }
+  }
+  return chosen;
+}
+
+// Slot costs drawn from a few integers (many ties), from a continuum, or all
+// equal, with a share of unusable slots.
+std::vector<double> TieProneCosts(std::mt19937& rng, size_t n) {
+  const int style = std::uniform_int_distribution<int>(0, 2)(rng);
+  const double p_unusable = std::uniform_real_distribution<double>(0, 0.5)(rng);
+  std::vector<double> c(n);
+  for (auto& x : c) {
+    x = style == 0   ? std::uniform_int_distribution<int>(0, 3)(rng)
+        : style == 1 ? std::uniform_real_distribution<double>(-50, 1000)(rng)
+                     : 7.5;
+    if (std::bernoulli_distribution(p_unusable)(rng)) x = kInf;
+  }
+  return c;
+}
+
+TEST_P(KernelTest, KCheapestSlotsMatchTheStraightforwardSelection) {
+  // Given 3,000 random cost vectors (1 to 300 slots: below, at and above the
+  // kernels' block sizes) whose costs tie often, are all equal, or are
+  // negative, with up to half unusable, and k from 1 to past the usable
+  // slots, we should choose exactly the slots of a sort-based selection (the
+  // earliest among equal costs) with a bit-identical total, and nothing when
+  // fewer than k slots are usable.
+  std::mt19937 rng(GetParam() ? 700 : 701);
+  int feasible = 0, infeasible = 0, every_usable_slot = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    SCOPED_TRACE("case " + std::to_string(iter));
+    const size_t T = std::uniform_int_distribution<size_t>(1, 300)(rng);
+    std::vector<double> c = TieProneCosts(rng, T);
+    const size_t usable =
+        static_cast<size_t>(std::count_if(c.begin(), c.end(), [](double x) { return !std::isinf(x); }));
+    // k: any, every usable slot, or one more than there are.
+    const int mode = std::uniform_int_distribution<int>(0, 3)(rng);
+    const size_t k = mode == 1 && usable > 0   ? usable
+                     : mode == 2 && usable < T ? usable + 1
+                                               : std::uniform_int_distribution<size_t>(1, T)(rng);
+    double want = -1, got = -1;
+    const std::vector<size_t> expected = ReferenceKCheapest(c, k, &want);
+    const std::vector<size_t> chosen = CheapestSlots(c, k, 1, std::vector<double>(T, 0), &got);
+    ASSERT_EQ(expected, chosen);
+    if (expected.empty()) {
+      ++infeasible;
+      continue;
+    }
+    ++feasible;
+    every_usable_slot += k == usable;
+    EXPECT_EQ(want, got);  // bit for bit: the same slots added in the same order
+  }
+  // The generator must reach every regime, or the checks above are idle.
+  EXPECT_GT(feasible, 1000);
+  EXPECT_GT(infeasible, 100);
+  EXPECT_GT(every_usable_slot, 20);
+}
+
+TEST_P(KernelTest, KCheapestSlotsOfAWeekOfFiveMinuteSlots) {
+  // Given issue 5's size (2,016 slots, k = 288) with a daily cycle, unusable
+  // hours, and the same in whole grams (hundreds of ties at the threshold),
+  // we should choose exactly the sort-based selection's slots.
+  std::mt19937 rng(702);
+  std::normal_distribution<double> noise(0, 20);
+  for (bool whole_grams : {false, true}) {
+    SCOPED_TRACE(whole_grams ? "whole grams" : "continuous");
+    std::vector<double> c(2016);
+    for (size_t i = 0; i < c.size(); ++i) {
+      c[i] = 300 + 150 * std::sin(2 * M_PI * static_cast<double>(i) / 288) + noise(rng);
+      if (whole_grams) c[i] = std::round(c[i] / 10);
+      if (i % 500 < 12) c[i] = kInf;
+    }
+    double want = -1, got = -1;
+    const std::vector<size_t> expected = ReferenceKCheapest(c, 288, &want);
+    EXPECT_EQ(expected, CheapestSlots(c, 288, 0, {}, &got));
+    EXPECT_EQ(want, got);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, KernelTest, ::testing::Bool(), KernelName);
+
+// PlanJob's region choice as it was made before the cheap bounds, kept as the
+// reference for the no-chunk interruptible plan: every region's k cheapest
+// slots summed exactly, regions in the order of that sum (as listed among
+// equal sums), the first taken and replaced by a later one within 1e-9 of it
+// (relative, at least 1e-9 g) that is listed earlier, until one is further.
+struct ReferenceChoice {
+  size_t region;
+  std::vector<size_t> slots;
+  bool by_tie;  // a region listed before the cheapest, within the tie
+};
+std::optional<ReferenceChoice> ReferenceNoChunkPlan(const std::vector<RegionSeries>& candidates, double power_w,
+                                                    size_t k, size_t usable_slots) {
+  struct Solved {
+    size_t region;
+    double total;
+    std::vector<size_t> slots;
+  };
+  std::vector<Solved> solved;
+  for (size_t r = 0; r < candidates.size(); ++r) {
+    const RegionSeries& rs = candidates[r];
+    const double per_intensity =
+        power_w / 1000.0 * (static_cast<double>(rs.series.step.count()) / 3600.0) * rs.region->pue;
+    std::vector<double> c(usable_slots, kInf);
+    for (size_t i = 0; i < usable_slots && i < rs.series.size(); ++i) {
+      const double v = rs.series.values[i];
+      c[i] = std::isnan(v) ? kInf : v * per_intensity;
+    }
+    double total = 0;
+    std::vector<size_t> slots = ReferenceKCheapest(c, k, &total);
+    if (!slots.empty()) solved.push_back({r, total, std::move(slots)});
+  }
+  std::stable_sort(solved.begin(), solved.end(), [](const Solved& a, const Solved& b) { return a.total < b.total; });
+  const Solved* best = nullptr;
+  for (const Solved& s : solved) {
+    const double tie = best ? 1e-9 * std::max(1.0, std::fabs(best->total)) : 0;
+    if (best && s.total > best->total + tie) break;
+    if (!best || s.total < best->total - tie || (s.total <= best->total + tie && s.region < best->region)) best = &s;
+  }
+  if (!best) return std::nullopt;
+  return ReferenceChoice{best->region, best->slots, best != &solved.front()};
+}
+
+// The slots (index from `at` in steps) a plan's intervals cover, in order.
+std::vector<size_t> PlannedSlots(const Plan& plan, TimePoint at, Duration step) {
+  std::vector<size_t> slots;
+  for (const auto& iv : plan.intervals) {
+    for (TimePoint t = iv.start; t < iv.end; t += step) slots.push_back(static_cast<size_t>((t - at) / step));
+  }
+  return slots;
+}
+
+// Regions for the PlanJob comparisons: some share a series or differ from
+// another by a factor within or just past PlanJob's 1e-9 tie, so that the
+// tie-breaking and the cheap-bound pruning are both put to the test.
+class PlanJobReferenceTest : public KernelTest {
+ protected:
+  const TimePoint t0_ = TimePoint{std::chrono::sys_days{std::chrono::year{2024} / 6 / 1}};
+  std::deque<Region> regions_;
+
+  const Region* NewRegion(double pue) {
+    Region region;
+    region.id = "test:r" + std::to_string(regions_.size());
+    region.pue = pue;
+    regions_.push_back(region);
+    return &regions_.back();
+  }
+
+  std::vector<RegionSeries> TieProneCandidates(std::mt19937& rng, size_t n_slots) {
+    const size_t n_regions = std::uniform_int_distribution<size_t>(1, 7)(rng);
+    const double factors[] = {1, 1 - 1e-12, 1 - 4e-10, 1 - 9e-10, 1 - 2e-9, 1 + 4e-10, 1 + 2e-9, 1 + 1e-6, 1.3};
+    std::vector<RegionSeries> out;
+    for (size_t r = 0; r < n_regions; ++r) {
+      IntensitySeries s;
+      s.start = t0_;
+      s.step = minutes(5);
+      const size_t len = std::bernoulli_distribution(0.2)(rng) ? std::uniform_int_distribution<size_t>(0, n_slots)(rng)
+                                                                 : n_slots;  // some series end early
+      if (!out.empty() && std::bernoulli_distribution(0.4)(rng)) {  // a copy of an earlier region, maybe scaled
+        const IntensitySeries& of = out[std::uniform_int_distribution<size_t>(0, out.size() - 1)(rng)].series;
+        const double f = factors[std::uniform_int_distribution<int>(0, 8)(rng)];
+        for (size_t i = 0; i < of.size(); ++i) s.Append(of.values[i] * f, PointKind::kMeasured, "rand");
+      } else {
+        for (double x : TieProneCosts(rng, len)) s.Append(std::isinf(x) ? kNoValue : x, PointKind::kMeasured, "rand");
+      }
+      const double pue = std::bernoulli_distribution(0.7)(rng) ? 1.0 : 1.25;
+      out.push_back({NewRegion(pue), std::move(s)});
+    }
+    return out;
+  }
+};
+
+TEST_P(PlanJobReferenceTest, NoChunkInterruptiblePlanMatchesTheReference) {
+  // Given 1,500 random cases (1 to 7 regions over 1 to 60 five-minute slots,
+  // many sharing a series or scaled by 1 - 2e-9 .. 1.3, costs that tie,
+  // gaps, series that end early, k from 1 to past the usable slots), we
+  // should plan exactly the reference's region and slots (ties between
+  // regions included), or report kInfeasible exactly when it finds none.
+  std::mt19937 rng(GetParam() ? 710 : 711);
+  int planned = 0, infeasible = 0, by_tie = 0;
+  for (int iter = 0; iter < 1500; ++iter) {
+    SCOPED_TRACE("case " + std::to_string(iter));
+    const size_t n_slots = std::uniform_int_distribution<size_t>(1, 60)(rng);
+    const std::vector<RegionSeries> candidates = TieProneCandidates(rng, n_slots);
+    const size_t usable = std::uniform_int_distribution<size_t>(1, n_slots)(rng);
+    const size_t k = std::uniform_int_distribution<size_t>(1, usable)(rng);
+    PlanRequest q;
+    q.at = t0_;
+    q.deadline = t0_ + minutes(5) * static_cast<long long>(usable);
+    q.duration = minutes(5) * static_cast<long long>(k);
+    q.power_w = 1500;
+    q.interruptible = true;
+
+    const std::optional<ReferenceChoice> want = ReferenceNoChunkPlan(candidates, q.power_w, k, usable);
+    auto plan = PlanJob(candidates, candidates[0], q);
+    if (!want) {
+      ASSERT_FALSE(plan.ok());
+      EXPECT_EQ(StatusCode::kInfeasible, plan.status().code());
+      ++infeasible;
+      continue;
+    }
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    ++planned;
+    ASSERT_FALSE(plan->intervals.empty());
+    EXPECT_EQ(candidates[want->region].region, plan->intervals[0].region);
+    EXPECT_EQ(want->slots, PlannedSlots(*plan, q.at, minutes(5)));
+    by_tie += want->by_tie;
+  }
+  EXPECT_GT(planned, 1000);
+  EXPECT_GT(infeasible, 20);
+  EXPECT_GT(by_tie, 50);
+}
+
+// PlanJob's non-interruptible choice as it was made before windows were kept
+// per region one at a time: every region's window costs (prefix sums in slot
+// order) held at once, the cheapest over all of them, and the first start
+// (then the cheapest window there, then the region listed first) within
+// the slack of it.
+struct ReferenceWindow {
+  size_t region;
+  size_t start;
+  double cost;
+};
+std::optional<ReferenceWindow> ReferenceWindowPlan(const std::vector<RegionSeries>& candidates, const PlanRequest& q) {
+  const Duration step = candidates.front().series.step;
+  const size_t n_full = static_cast<size_t>(q.duration / step);
+  const double frac = static_cast<double>((q.duration % step).count()) / static_cast<double>(step.count());
+  const size_t max_start = static_cast<size_t>((q.deadline - q.at - q.duration) / step);
+  std::vector<std::vector<double>> windows;
+  double min_cost = kInf;
+  for (const RegionSeries& rs : candidates) {
+    const double per_intensity =
+        q.power_w / 1000.0 * (static_cast<double>(rs.series.step.count()) / 3600.0) * rs.region->pue;
+    std::vector<double> c;
+    for (double v : rs.series.values) c.push_back(std::isnan(v) ? kInf : v * per_intensity);
+    const size_t T = c.size(), span = n_full + (frac > 0 ? 1 : 0);
+    std::vector<double> w;
+    if (span > 0 && span <= T) {
+      std::vector<double> sum(T + 1, 0);
+      std::vector<uint32_t> bad(T + 1, 0);
+      for (size_t i = 0; i < T; ++i) {
+        const bool unusable = std::isinf(c[i]);
+        sum[i + 1] = sum[i] + (unusable ? 0 : c[i]);
+        bad[i + 1] = bad[i] + (unusable ? 1 : 0);
+      }
+      for (size_t s = 0; s <= std::min(max_start, T - span); ++s) {
+        w.push_back(bad[s + span] != bad[s] ? kInf
+                                            : sum[s + n_full] - sum[s] + (frac > 0 ? frac * c[s + n_full] : 0));
+        min_cost = std::min(min_cost, w.back());
+      }
+    }
+    windows.push_back(std::move(w));
+  }
+  if (std::isinf(min_cost)) return std::nullopt;
+  const double limit = min_cost + std::max(q.slack_g, 1e-9 * std::max(1.0, std::fabs(min_cost)));
+  for (size_t s = 0; s <= max_start; ++s) {
+    std::optional<ReferenceWindow> best;
+    for (size_t r = 0; r < candidates.size(); ++r) {
+      if (s < windows[r].size() && windows[r][s] <= limit && (!best || windows[r][s] < best->cost)) {
+        best = ReferenceWindow{r, s, windows[r][s]};
+      }
+    }
+    if (best) return best;
+  }
+  return std::nullopt;
+}
+
+TEST_P(PlanJobReferenceTest, NonInterruptiblePlanMatchesTheReference) {
+  // Given 1,500 random cases as above, durations of whole and part slots,
+  // and a slack of none, 1 g or 50 g, we should plan exactly the reference's
+  // region, start and cost (bit for bit), or report kInfeasible exactly when
+  // it finds none.
+  std::mt19937 rng(GetParam() ? 720 : 721);
+  int planned = 0, infeasible = 0, later_region = 0;
+  const double slacks[] = {0, 1, 50};
+  for (int iter = 0; iter < 1500; ++iter) {
+    SCOPED_TRACE("case " + std::to_string(iter));
+    const size_t n_slots = std::uniform_int_distribution<size_t>(1, 60)(rng);
+    const std::vector<RegionSeries> candidates = TieProneCandidates(rng, n_slots);
+    const long long horizon_min =
+        5 * static_cast<long long>(std::uniform_int_distribution<size_t>(1, n_slots + 2)(rng));
+    PlanRequest q;
+    q.at = t0_;
+    q.deadline = t0_ + minutes(horizon_min);
+    q.duration = minutes(std::uniform_int_distribution<long long>(1, horizon_min)(rng));
+    q.power_w = 1500;
+    q.slack_g = slacks[std::uniform_int_distribution<int>(0, 2)(rng)];
+
+    const std::optional<ReferenceWindow> want = ReferenceWindowPlan(candidates, q);
+    auto plan = PlanJob(candidates, candidates[0], q);
+    if (!want) {
+      ASSERT_FALSE(plan.ok());
+      EXPECT_EQ(StatusCode::kInfeasible, plan.status().code());
+      ++infeasible;
+      continue;
+    }
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    ++planned;
+    ASSERT_EQ(1u, plan->intervals.size());
+    EXPECT_EQ(candidates[want->region].region, plan->intervals[0].region);
+    EXPECT_EQ(t0_ + minutes(5) * static_cast<long long>(want->start), plan->intervals[0].start);
+    EXPECT_EQ(want->cost, plan->intervals[0].emissions_g);
+    later_region += want->region > 0;
+  }
+  EXPECT_GT(planned, 900);
+  EXPECT_GT(infeasible, 20);
+  EXPECT_GT(later_region, 100);
+}
+
+TEST_P(PlanJobReferenceTest, HundredRegionsOfAWeekMatchTheReference) {
+  // Given the benchmark's shape (100 regions × 2,016 five-minute slots, a
+  // daily cycle with noise, levels 20 to 700 g/kWh or all alike, a few gaps),
+  // we should plan exactly the references' region and slots for a 24 h
+  // interruptible job without a minimum chunk and a 6 h contiguous one.
+  std::mt19937 rng(730);
+  std::normal_distribution<double> noise(0, 0.05);
+  for (double spread : {680.0, 0.0}) {
+    SCOPED_TRACE("spread " + std::to_string(spread));
+    std::vector<RegionSeries> candidates;
+    for (size_t r = 0; r < 100; ++r) {
+      IntensitySeries s;
+      s.start = t0_;
+      s.step = minutes(5);
+      const double level = 20 + spread * static_cast<double>(r) / 99;
+      for (size_t i = 0; i < 2016; ++i) {
+        const double v = level * (1 + 0.3 * std::sin(2 * M_PI * static_cast<double>(i) / 288) + noise(rng));
+        s.Append(i % 700 == r % 7 ? kNoValue : std::round(v * 100) / 100, PointKind::kMeasured, "rand");
+      }
+      candidates.push_back({NewRegion(1.1), std::move(s)});
+    }
+    PlanRequest q;
+    q.at = t0_;
+    q.deadline = t0_ + hours(7 * 24);
+    q.duration = hours(24);
+    q.interruptible = true;
+    const std::optional<ReferenceChoice> want = ReferenceNoChunkPlan(candidates, q.power_w, 288, 2016);
+    auto plan = PlanJob(candidates, candidates[0], q);
+    ASSERT_TRUE(want.has_value());
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    EXPECT_EQ(candidates[want->region].region, plan->intervals[0].region);
+    EXPECT_EQ(want->slots, PlannedSlots(*plan, q.at, minutes(5)));
+
+    q.duration = hours(6);
+    q.interruptible = false;
+    const std::optional<ReferenceWindow> window = ReferenceWindowPlan(candidates, q);
+    plan = PlanJob(candidates, candidates[0], q);
+    ASSERT_TRUE(window.has_value());
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    EXPECT_EQ(candidates[window->region].region, plan->intervals[0].region);
+    EXPECT_EQ(t0_ + minutes(5) * static_cast<long long>(window->start), plan->intervals[0].start);
+    EXPECT_EQ(window->cost, plan->intervals[0].emissions_g);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, PlanJobReferenceTest, ::testing::Bool(), KernelName);
 
 }  // namespace
 }  // namespace sunwind

@@ -407,6 +407,31 @@ TEST_F(PlannerTest, InterruptibleJobStaysInOneRegion) {
   EXPECT_NEAR(220.0, plan->emissions_g, kTol);
 }
 
+TEST_F(PlannerTest, InterruptibleNearTieGoesToTheRegionListedFirst) {
+  // Given a 1h interruptible job at 1 kW, PUE 1, and A = [300, 100.00000005,
+  // 300] listed before B = [100, 300, 300]: A's cheapest hour is 5e-8 g
+  // dearer, within the planner's tie of 1e-9 × 100 g, so we should run A's
+  // hour 1. Adding C = [300, 300, 99], clearly cheaper, we should run C's
+  // hour 2 (99 g).
+  const Region* a = MakeRegion("test:a", "DE", 1.0);
+  const Region* b = MakeRegion("test:b", "FR", 1.0);
+  const Region* c = MakeRegion("test:c", "NO", 1.0);
+  std::vector<RegionSeries> candidates = {{a, Hourly({300, 100.00000005, 300})}, {b, Hourly({100, 300, 300})}};
+  auto plan = PlanJob(candidates, candidates[0], Request(hours(1), hours(3), /*interruptible=*/true));
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  ASSERT_EQ(1u, plan->intervals.size());
+  EXPECT_EQ(a, plan->intervals[0].region);
+  EXPECT_EQ(t0_ + hours(1), plan->intervals[0].start);
+  EXPECT_DOUBLE_EQ(100.00000005, plan->emissions_g);
+
+  candidates.push_back({c, Hourly({300, 300, 99})});
+  plan = PlanJob(candidates, candidates[0], Request(hours(1), hours(3), /*interruptible=*/true));
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(c, plan->intervals[0].region);
+  EXPECT_EQ(t0_ + hours(2), plan->intervals[0].start);
+  EXPECT_DOUBLE_EQ(99, plan->emissions_g);
+}
+
 TEST_F(PlannerTest, InterruptibleDurationIsRoundedUpToWholeSlotsWithANote) {
   // Given an interruptible 90m job on 1h slots, we should plan 2h of work
   // (two whole slots, 2 kWh at 1 kW) and say so in a note.
