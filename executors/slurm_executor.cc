@@ -209,6 +209,19 @@ double SlurmExecutor::ParseSlurmDuration(const std::string& text) {
   return days * 86400 + total;
 }
 
+// The inverse of SlurmLocalTime: Slurm's tools print times in the local time
+// zone of the machine they run on, this one.
+std::optional<TimePoint> SlurmExecutor::ParseSlurmTime(const std::string& text) {
+  const std::string t = Trim(text);
+  struct tm local = {};
+  const char* end = strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &local);
+  if (end == nullptr || *end != '\0') return std::nullopt;  // "Unknown", "None", ""
+  local.tm_isdst = -1;  // let mktime find whether summer time was in force
+  const time_t secs = mktime(&local);
+  if (secs == static_cast<time_t>(-1)) return std::nullopt;
+  return TimePoint{Duration{secs}};
+}
+
 SlurmStatus SlurmExecutor::StatusFrom(const std::string& slurm_state, const std::string& reason,
                                       const std::string& exit_code, const std::string& source) {
   SlurmStatus status;
@@ -546,7 +559,7 @@ Result<SlurmAccounting> SlurmExecutor::Accounting(const SlurmHandle& handle) {
   // after the job ends.
   std::vector<std::string> sacct = Tool("sacct");
   sacct.insert(sacct.end(), {"-n", "-P", "-D", "-j", id, "-o",
-                             "JobID,State,ElapsedRaw,TotalCPU,AllocTRES,ConsumedEnergyRaw"});
+                             "JobID,State,ElapsedRaw,TotalCPU,AllocTRES,ConsumedEnergyRaw,Start,End"});
   Result<CommandResult> accounted = RunTool(sacct);
   if (accounted.ok() && accounted->exit_code == 0) {
     SlurmAccounting total;
@@ -557,7 +570,7 @@ Result<SlurmAccounting> SlurmExecutor::Accounting(const SlurmHandle& handle) {
     const std::string batch_id = id + ".batch";
     for (const auto& line : Lines(accounted->stdout_text)) {
       std::vector<std::string> f = Split(line, '|');
-      if (f.size() < 6) continue;
+      if (f.size() < 8) continue;
       if (f[0] == batch_id || f[0].rfind(id + ".", 0) == 0) {
         // A step: CPU time. Only the batch step counts runs (srun steps are
         // children of it in time, not in CPU: their CPU adds up).
@@ -572,6 +585,8 @@ Result<SlurmAccounting> SlurmExecutor::Accounting(const SlurmHandle& handle) {
       total.elapsed_s += std::atof(f[2].c_str());
       if (!f[4].empty()) total.alloc_tres = f[4];
       energy_j += std::atof(f[5].c_str());
+      // A running record's End is "Unknown": the span stays open.
+      if (auto start = ParseSlurmTime(f[6])) total.run_spans.push_back({*start, ParseSlurmTime(f[7])});
     }
     if (total.runs > 0) {
       // Until every run's batch step is recorded the CPU time is partial.
@@ -595,6 +610,14 @@ Result<SlurmAccounting> SlurmExecutor::Accounting(const SlurmHandle& handle) {
     double run = ParseSlurmDuration(fields["RunTime"]);
     latest.elapsed_s = run < 0 ? 0 : run;
     latest.alloc_tres = fields["TRES"];
+    // A pending job's StartTime is Slurm's guess of when it will start, and
+    // a running one's EndTime when its time limit runs out: neither happened.
+    const SlurmState state = StatusFrom(fields["JobState"], "", "", "scontrol").state;
+    auto start = ParseSlurmTime(fields["StartTime"]);
+    if (start && state != SlurmState::kPending && state != SlurmState::kHeld) {
+      latest.run_spans.push_back(
+          {*start, IsTerminal(state) ? ParseSlurmTime(fields["EndTime"]) : std::nullopt});
+    }
     return latest;
   }
   return Status::NotFound("slurm: no accounting for Slurm job " + id +

@@ -112,6 +112,14 @@ struct SlurmStatus {
   std::string source;
 };
 
+// When one run of a job held its allocation, as Slurm accounted it (sacct's
+// Start and End, or scontrol's StartTime and EndTime). A run still going has
+// no end yet: the reader cuts it where it needs (the audit: at now).
+struct SlurmRunSpan {
+  TimePoint start{};
+  std::optional<TimePoint> end;
+};
+
 // What the cluster measured for the job, summed over every run of it
 // (each requeue is a run of its own in accounting).
 struct SlurmAccounting {
@@ -125,6 +133,10 @@ struct SlurmAccounting {
   // when Slurm reports nothing or 0).
   std::optional<double> consumed_energy_j;
   int runs = 0;        // records read (1 + requeues)
+  // When each run held its allocation, oldest first; only runs whose start
+  // Slurm knows (a record still pending has none), so it may be shorter than
+  // `runs`, and is empty where neither tool printed a start.
+  std::vector<SlurmRunSpan> run_spans;
   std::string source;  // "sacct" or "scontrol" (elapsed and TRES only)
 };
 
@@ -185,9 +197,10 @@ class SlurmExecutor {
   // kNotFound when it had already ended.
   Result<SlurmStatus> Cancel(const SlurmHandle& handle);
 
-  // Elapsed and CPU time, TRES and energy from sacct (all runs of the job);
-  // where the cluster keeps no accounting, elapsed and TRES from scontrol
-  // while slurmctld still remembers the job (kNotFound after).
+  // Elapsed and CPU time, TRES, energy and each run's Start/End from sacct
+  // (all runs of the job); where the cluster keeps no accounting, elapsed,
+  // TRES and the latest run's span from scontrol while slurmctld still
+  // remembers the job (kNotFound after).
   Result<SlurmAccounting> Accounting(const SlurmHandle& handle);
 
   // sunwind's jobs in this executor's partition: those slurmctld holds
@@ -208,6 +221,10 @@ class SlurmExecutor {
   // Seconds in Slurm's duration formats: "MM:SS", "MM:SS.mmm", "HH:MM:SS",
   // "D-HH:MM:SS"; -1 when it is none of them.
   static double ParseSlurmDuration(const std::string& text);
+  // A time as sacct and scontrol print it, "2026-11-23T01:02:03", read in
+  // this process's local time zone (the cluster tools print local time);
+  // nullopt for "Unknown", "None", "" or anything else.
+  static std::optional<TimePoint> ParseSlurmTime(const std::string& text);
 
  private:
   // argv for a Slurm tool, with -M <cluster> when one is set.

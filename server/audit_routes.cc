@@ -142,9 +142,41 @@ MeteredEnergy EnergyFromSamples(const std::vector<StoredMeterSample>& rows) {
   return m;
 }
 
-MeteredEnergy EnergyFromAccounting(const SlurmAccounting& a, const std::vector<RunInterval>& runs,
+std::vector<RunInterval> SlurmRunIntervals(const SlurmAccounting& a, const std::vector<RunInterval>& event_runs) {
+  std::vector<RunInterval> out;
+  TimePoint latest_end{};
+  for (const auto& r : event_runs) latest_end = std::max(latest_end, r.end);
+  for (const SlurmRunSpan& span : a.run_spans) {
+    RunInterval r;
+    r.start = span.start;
+    r.end = std::max(span.start, span.end.value_or(latest_end));
+    if (!event_runs.empty()) r.region = event_runs.back().region;
+    Duration best{0};
+    for (const auto& e : event_runs) {
+      const Duration overlap = std::min(r.end, e.end) - std::max(r.start, e.start);
+      if (overlap > best) {
+        best = overlap;
+        r.region = e.region;
+      }
+    }
+    if (r.end > r.start) out.push_back(std::move(r));  // under a second: nothing to spread over
+  }
+  std::sort(out.begin(), out.end(), [](const RunInterval& x, const RunInterval& y) { return x.start < y.start; });
+  return out;
+}
+
+MeteredEnergy EnergyFromAccounting(const SlurmAccounting& a, const std::vector<RunInterval>& event_runs,
                                    const SlurmCpuPower& cpu) {
   MeteredEnergy m;
+  const std::vector<RunInterval> slurm_runs = SlurmRunIntervals(a, event_runs);
+  const std::vector<RunInterval>& runs = slurm_runs.empty() ? event_runs : slurm_runs;
+  // Over what the energy is spread, for the notes.
+  const std::string over =
+      slurm_runs.empty()
+          ? " over " + std::to_string(a.runs) + " run(s) (" + a.source +
+                "), spread over the event log's run intervals (Slurm printed no Start/End)"
+          : " over the " + std::to_string(slurm_runs.size()) + " run(s) Slurm accounted, from its Start/End (" +
+                a.source + ")";
   double run_s = 0;
   for (const auto& r : runs) run_s += std::chrono::duration<double>(r.end - r.start).count();
   // `joules` over the runs, each its share by length.
@@ -164,17 +196,16 @@ MeteredEnergy EnergyFromAccounting(const SlurmAccounting& a, const std::vector<R
     m.cpu_method = "slurm-consumed-energy";
     m.gpu_method = "none";
     m.ram_method = "slurm-consumed-energy";
-    m.notes.push_back("energy: Slurm's ConsumedEnergy for the job's nodes over " + std::to_string(a.runs) +
-                      " run(s) (" + a.source + "), not split by component: all of it is shown under CPU");
+    m.notes.push_back("energy: Slurm's ConsumedEnergy for the job's nodes" + over +
+                      ", not split by component: all of it is shown under CPU");
     return m;
   }
   if (a.cpu_time_s && *a.cpu_time_s > 0 && cpu.w_per_core > 0 && run_s > 0) {
     spread(*a.cpu_time_s * cpu.w_per_core);
     m.cpu_method = "tdp-model";
     m.notes.push_back("energy: Slurm (" + a.source + ") has no ConsumedEnergy for this job; CPU: its " +
-                      FormatNumber(*a.cpu_time_s, 1) + " s of CPU time over " + std::to_string(a.runs) +
-                      " run(s) × " + FormatNumber(cpu.w_per_core, 2) + " W per busy logical core (" + cpu.source +
-                      "); GPU and RAM not metered");
+                      FormatNumber(*a.cpu_time_s, 1) + " s of CPU time × " + FormatNumber(cpu.w_per_core, 2) +
+                      " W per busy logical core (" + cpu.source + ")" + over + "; GPU and RAM not metered");
     return m;
   }
   std::string note = "Slurm (" + (a.source.empty() ? std::string("accounting") : a.source) +
@@ -251,6 +282,11 @@ AuditForJob MeteredAudits(MeterStore* store, JobMetering* metering, const Region
       if (accounting.ok() && accounting->has_value()) {
         const SlurmAccounting& a = **accounting;
         in.metered = EnergyFromAccounting(a, in.runs, slurm_cpu.For(d.region.empty() ? default_region : d.region));
+        // The intervals shown are then the runs Slurm accounted too (after
+        // the call above: an open span is cut at the event log's latest end),
+        // so the energy lies within them and the hours spent pending in the
+        // queue, counted as running by the event log, carry none.
+        if (auto spans = SlurmRunIntervals(a, in.runs); !spans.empty()) in.runs = std::move(spans);
         // The batch steps' CPU time reaches accounting a moment after the end.
         metered_final = a.consumed_energy_j.has_value() || a.cpu_time_s.has_value();
       } else {

@@ -78,9 +78,21 @@ SlurmCpuPower MachineCpuPower(const std::string& cpu_model, double tdp_w, const 
 Result<SlurmCpuPowers> SlurmCpuPowersFromConfig(const RegionCatalogue& regions, const std::string& cpu_power_csv,
                                                 SlurmCpuPower machine);
 
+// The runs Slurm accounted (SlurmAccounting::run_spans, from sacct's Start
+// and End) as run intervals, oldest first: unlike the event log's runs they
+// leave out the time the job waited in Slurm's queue. A span still open ends
+// at the latest end among `event_runs` (the audit's now, for a running job);
+// each takes the region of the event-log run it overlaps most (the latest
+// one's where it overlaps none). Spans under a second are left out. Empty
+// when the accounting has no spans.
+std::vector<RunInterval> SlurmRunIntervals(const SlurmAccounting& accounting,
+                                           const std::vector<RunInterval>& event_runs);
+
 // A Slurm job's energy from the cluster's accounting: ConsumedEnergy (the
 // energy plugin's figure for the job's nodes, not split by component),
-// spread over the job's runs in proportion to their length. Without an
+// spread over the runs Slurm accounted (SlurmRunIntervals), or, where it
+// printed no Start/End, over `runs` (the event log's), in proportion to
+// their length. Without an
 // energy plugin, the CPU time Slurm accounted × `cpu.w_per_core` (the TDP
 // model: a CPU's TDP over its logical cores), spread the same way, the note
 // naming `cpu.source`; with neither, nothing is metered (the audit estimates

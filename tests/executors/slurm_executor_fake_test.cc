@@ -3,8 +3,10 @@
 // cluster), and what it does when slurmctld does not answer. No Slurm needed.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "executors/command_runner.h"
@@ -368,16 +370,59 @@ TEST_F(SlurmExecutorFakeTest, CancelScancelsAndWaitsForTheEnd) {
   EXPECT_EQ(runner_.commands[1], (Argv{"scancel", "4711"}));
 }
 
+// Sets the process's time zone (POSIX TZ rule) for one test, and puts the
+// old one back: Slurm's tools print local time.
+class ScopedTimeZone {
+ public:
+  explicit ScopedTimeZone(const char* tz) {
+    if (const char* old = std::getenv("TZ")) old_ = old;
+    setenv("TZ", tz, 1);
+    tzset();
+  }
+  ~ScopedTimeZone() {
+    if (old_) {
+      setenv("TZ", old_->c_str(), 1);
+    } else {
+      unsetenv("TZ");
+    }
+    tzset();
+  }
+
+ private:
+  std::optional<std::string> old_;
+};
+
+TimePoint Unix(int64_t s) { return TimePoint{Duration{s}}; }
+
+TEST(ParseSlurmTimeTest, ReadsSlurmsLocalTimeInThisProcesssZone) {
+  // Given sacct's local times in a zone with summer time (CET/CEST), we
+  // should read winter and summer times with their own offsets, and no time
+  // at all from "Unknown", "None", "" or a date cut short.
+  ScopedTimeZone cet("CET-1CEST,M3.5.0,M10.5.0/3");
+  EXPECT_EQ(SlurmExecutor::ParseSlurmTime("2026-11-23T01:02:03"), Unix(1795392123));  // 00:02:03Z
+  EXPECT_EQ(SlurmExecutor::ParseSlurmTime(" 2026-07-01T12:00:00\n"), Unix(1782900000));  // 10:00:00Z
+  EXPECT_EQ(SlurmExecutor::ParseSlurmTime("Unknown"), std::nullopt);
+  EXPECT_EQ(SlurmExecutor::ParseSlurmTime("None"), std::nullopt);
+  EXPECT_EQ(SlurmExecutor::ParseSlurmTime(""), std::nullopt);
+  EXPECT_EQ(SlurmExecutor::ParseSlurmTime("2026-11-23T01:02"), std::nullopt);
+  EXPECT_EQ(SlurmExecutor::ParseSlurmTime("2026-11-23T01:02:03Z"), std::nullopt);
+  // In UTC the same text is an hour later.
+  ScopedTimeZone utc("UTC0");
+  EXPECT_EQ(SlurmExecutor::ParseSlurmTime("2026-11-23T01:02:03"), Unix(1795395723));
+}
+
 TEST_F(SlurmExecutorFakeTest, AccountingSumsEveryRunOfARequeuedJob) {
   // Given sacct records of a job requeued once (real --parsable2 output),
-  // we should sum elapsed and CPU time over both runs, keep the TRES, and
-  // report energy only where the cluster measured some.
+  // we should sum elapsed and CPU time over both runs, keep the TRES,
+  // report energy only where the cluster measured some, and read when each
+  // run held its allocation from Start/End (local time, here UTC).
+  ScopedTimeZone utc("UTC0");
   SlurmExecutor executor(runner_, Options());
   runner_.ExpectOutput(
-      "4711|REQUEUED|2|00:00:00|billing=1,cpu=1,node=1|\n"
-      "4711.batch|COMPLETED|1|00:00.056|cpu=1,mem=0,node=1|0\n"
-      "4711|COMPLETED|6|00:00:00|billing=1,cpu=1,node=1|1234\n"
-      "4711.batch|COMPLETED|6|01:02.500|cpu=1,mem=0,node=1|1234\n");
+      "4711|REQUEUED|2|00:00:00|billing=1,cpu=1,node=1||2026-11-23T08:00:00|2026-11-23T08:00:02\n"
+      "4711.batch|COMPLETED|1|00:00.056|cpu=1,mem=0,node=1|0|2026-11-23T08:00:00|2026-11-23T08:00:01\n"
+      "4711|COMPLETED|6|00:00:00|billing=1,cpu=1,node=1|1234|2026-11-23T09:30:00|2026-11-23T09:30:06\n"
+      "4711.batch|COMPLETED|6|01:02.500|cpu=1,mem=0,node=1|1234|2026-11-23T09:30:00|2026-11-23T09:30:06\n");
   Result<SlurmAccounting> acct = executor.Accounting(Handle());
   ASSERT_TRUE(acct.ok()) << acct.status().message();
   EXPECT_EQ(acct->runs, 2);
@@ -387,17 +432,36 @@ TEST_F(SlurmExecutorFakeTest, AccountingSumsEveryRunOfARequeuedJob) {
   EXPECT_EQ(acct->alloc_tres, "billing=1,cpu=1,node=1");
   ASSERT_TRUE(acct->consumed_energy_j.has_value());
   EXPECT_DOUBLE_EQ(*acct->consumed_energy_j, 1234);
+  ASSERT_EQ(acct->run_spans.size(), 2u);
+  EXPECT_EQ(acct->run_spans[0].start, Unix(1795420800));
+  EXPECT_EQ(acct->run_spans[0].end, Unix(1795420802));
+  EXPECT_EQ(acct->run_spans[1].start, Unix(1795426200));
+  EXPECT_EQ(acct->run_spans[1].end, Unix(1795426206));
   EXPECT_EQ(runner_.commands[0],
             (Argv{"sacct", "-n", "-P", "-D", "-j", "4711", "-o",
-                  "JobID,State,ElapsedRaw,TotalCPU,AllocTRES,ConsumedEnergyRaw"}));
+                  "JobID,State,ElapsedRaw,TotalCPU,AllocTRES,ConsumedEnergyRaw,Start,End"}));
 
   // Given a run whose batch step has not reached accounting yet, we should
   // leave the CPU time unknown rather than report a partial figure.
-  runner_.ExpectOutput("4711|COMPLETED|6|00:00:00|cpu=1|0\n");
+  runner_.ExpectOutput("4711|COMPLETED|6|00:00:00|cpu=1|0|2026-11-23T09:30:00|2026-11-23T09:30:06\n");
   Result<SlurmAccounting> early = executor.Accounting(Handle());
   ASSERT_TRUE(early.ok());
   EXPECT_FALSE(early->consumed_energy_j.has_value());
   EXPECT_FALSE(early->cpu_time_s.has_value());
+
+  // Given a job requeued and running again after a run, and a record still
+  // pending, we should leave the running span open (End "Unknown") and skip
+  // the pending one (Start "Unknown").
+  runner_.ExpectOutput(
+      "4711|REQUEUED|2|00:00:00|cpu=1|0|2026-11-23T08:00:00|2026-11-23T08:00:02\n"
+      "4711|RUNNING|5|00:00:00|cpu=1|0|2026-11-23T10:00:00|Unknown\n"
+      "4711|PENDING|0|00:00:00|cpu=1|0|Unknown|Unknown\n");
+  Result<SlurmAccounting> running = executor.Accounting(Handle());
+  ASSERT_TRUE(running.ok()) << running.status().message();
+  EXPECT_EQ(running->runs, 2);
+  ASSERT_EQ(running->run_spans.size(), 2u);
+  EXPECT_EQ(running->run_spans[1].start, Unix(1795428000));
+  EXPECT_FALSE(running->run_spans[1].end.has_value());
 }
 
 TEST_F(SlurmExecutorFakeTest, AccountingWithoutSacctFallsBackToScontrol) {
@@ -405,13 +469,38 @@ TEST_F(SlurmExecutorFakeTest, AccountingWithoutSacctFallsBackToScontrol) {
   // leave CPU time unknown.
   SlurmExecutor executor(runner_, Options());
   runner_.ExpectFailure(1, "sacct: error: Slurm accounting storage is disabled\n");
-  runner_.ExpectOutput("JobId=4711 JobState=RUNNING RunTime=00:01:05 TRES=cpu=2,node=1\n");
+  ScopedTimeZone utc("UTC0");
+  runner_.ExpectOutput(
+      "JobId=4711 JobState=RUNNING RunTime=00:01:05 TRES=cpu=2,node=1 StartTime=2026-11-23T08:00:00 "
+      "EndTime=2026-11-24T08:00:00\n");
   Result<SlurmAccounting> acct = executor.Accounting(Handle());
   ASSERT_TRUE(acct.ok()) << acct.status().message();
   EXPECT_EQ(acct->source, "scontrol");
   EXPECT_DOUBLE_EQ(acct->elapsed_s, 65);
   EXPECT_FALSE(acct->cpu_time_s.has_value());
   EXPECT_EQ(acct->alloc_tres, "cpu=2,node=1");
+  // Running: the start, and no end (EndTime is when its time limit runs out).
+  ASSERT_EQ(acct->run_spans.size(), 1u);
+  EXPECT_EQ(acct->run_spans[0].start, Unix(1795420800));
+  EXPECT_FALSE(acct->run_spans[0].end.has_value());
+
+  // Given a job that ended, we should take its EndTime; given one pending,
+  // no span (its StartTime is Slurm's guess of when it will start).
+  runner_.ExpectFailure(1, "sacct: error: Slurm accounting storage is disabled\n");
+  runner_.ExpectOutput(
+      "JobId=4711 JobState=COMPLETED RunTime=00:00:06 TRES=cpu=2,node=1 StartTime=2026-11-23T09:30:00 "
+      "EndTime=2026-11-23T09:30:06\n");
+  Result<SlurmAccounting> ended = executor.Accounting(Handle());
+  ASSERT_TRUE(ended.ok()) << ended.status().message();
+  ASSERT_EQ(ended->run_spans.size(), 1u);
+  EXPECT_EQ(ended->run_spans[0].end, Unix(1795426206));
+  runner_.ExpectFailure(1, "sacct: error: Slurm accounting storage is disabled\n");
+  runner_.ExpectOutput(
+      "JobId=4711 JobState=PENDING Reason=Priority RunTime=00:00:00 TRES=cpu=2,node=1 "
+      "StartTime=2026-11-23T11:00:00 EndTime=2026-11-24T11:00:00\n");
+  Result<SlurmAccounting> pending = executor.Accounting(Handle());
+  ASSERT_TRUE(pending.ok()) << pending.status().message();
+  EXPECT_TRUE(pending->run_spans.empty());
 }
 
 TEST_F(SlurmExecutorFakeTest, FindJobsReadoptsOnlySunwindJobs) {

@@ -268,10 +268,12 @@ TEST_F(SlurmExecutorTest, CancelEndsTheJob) {
 
 TEST_F(SlurmExecutorTest, AccountingReadsElapsedAndCpuTimeFromSacct) {
   // Given a job that keeps a CPU busy and then sleeps a second, we should
-  // read back from sacct an elapsed time of at least a second and a CPU time
-  // well above zero.
+  // read back from sacct an elapsed time of at least a second, a CPU time
+  // well above zero, and its one run's Start and End (local time) within
+  // the minute around the test, as long as the elapsed time.
   SlurmExecutor executor(runner_, options_);
   SlurmJob job = ShellJob("i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; sleep 1");
+  const auto submitted = std::chrono::floor<seconds>(std::chrono::system_clock::now());
   Result<SlurmHandle> handle = executor.Start(job);
   ASSERT_TRUE(handle.ok()) << handle.status().message();
   SlurmStatus end = WaitForEnd(executor, *handle);
@@ -290,6 +292,12 @@ TEST_F(SlurmExecutorTest, AccountingReadsElapsedAndCpuTimeFromSacct) {
   EXPECT_GT(*acct->cpu_time_s, 0.3);
   EXPECT_NE(acct->alloc_tres.find("cpu=1"), std::string::npos) << acct->alloc_tres;
   EXPECT_FALSE(acct->consumed_energy_j.has_value()) << "this test cluster measures no energy";
+  ASSERT_EQ(acct->run_spans.size(), 1u);
+  const SlurmRunSpan& span = acct->run_spans[0];
+  ASSERT_TRUE(span.end.has_value());
+  EXPECT_GE(span.start, submitted - seconds(1));
+  EXPECT_LE(*span.end, std::chrono::floor<seconds>(std::chrono::system_clock::now()));
+  EXPECT_NEAR(static_cast<double>((*span.end - span.start).count()), acct->elapsed_s, 1);
 }
 
 TEST_F(SlurmExecutorTest, AJobSubmittedAheadWaitsForItsBeginAndCanBeHeldAndStartedNow) {

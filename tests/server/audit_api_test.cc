@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -215,6 +216,51 @@ TEST(EnergyFromAccountingTest, SpreadsSlurmsConsumedEnergyOverTheRunsAndSaysWhen
   EXPECT_NE(e.notes[0].find("42.5 s of CPU time"), std::string::npos) << e.notes[0];
 }
 
+TEST(EnergyFromAccountingTest, SpreadsOverTheRunsSlurmAccountedNotTheTimeSpentPending) {
+  // Given a job submitted at t0 that pended 2 h in Slurm's queue (the event
+  // log counts it as running from submission) and then ran 1 h, and a
+  // requeued second run still going, we should spread Slurm's ConsumedEnergy
+  // over Slurm's own Start/End spans, 3:1 by length, the open span cut at
+  // the event log's latest end (now), each span in the region of the
+  // event-log run it overlaps, and say so in the note.
+  const TimePoint t0 = TimePoint(hours(24 * 20780));
+  std::vector<RunInterval> runs = {{t0, t0 + hours(3), "slurm:east"},
+                                   {t0 + hours(4), t0 + hours(4) + minutes(30), "slurm:west"}};
+  SlurmAccounting a;
+  a.consumed_energy_j = 8000;
+  a.runs = 2;
+  a.source = "sacct";
+  a.run_spans = {{t0 + hours(4) + minutes(10), std::nullopt}, {t0 + hours(2), t0 + hours(3)}};
+  std::vector<RunInterval> spans = SlurmRunIntervals(a, runs);
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0].start, t0 + hours(2));  // oldest first
+  EXPECT_EQ(spans[0].end, t0 + hours(3));
+  EXPECT_EQ(spans[0].region, "slurm:east");
+  EXPECT_EQ(spans[1].end, t0 + hours(4) + minutes(30));
+  EXPECT_EQ(spans[1].region, "slurm:west");
+
+  MeteredEnergy m = EnergyFromAccounting(a, runs);
+  ASSERT_EQ(m.samples.size(), 2u);
+  // 1 h and 20 min: 6,000 J over hour 2 only, none over the hours pending.
+  EXPECT_DOUBLE_EQ(m.samples[0].interval_s, 3600);
+  EXPECT_DOUBLE_EQ(m.samples[0].end_unix_s, std::chrono::duration<double>((t0 + hours(3)).time_since_epoch()).count());
+  EXPECT_DOUBLE_EQ(m.samples[0].cpu_j, 6000);
+  EXPECT_DOUBLE_EQ(m.samples[1].interval_s, 1200);
+  EXPECT_DOUBLE_EQ(m.samples[1].cpu_j, 2000);
+  ASSERT_EQ(m.notes.size(), 1u);
+  EXPECT_NE(m.notes[0].find("over the 2 run(s) Slurm accounted, from its Start/End"), std::string::npos) << m.notes[0];
+
+  // Given spans of under a second only, we should fall back to the event
+  // log's runs, and say so.
+  a.run_spans = {{t0 + hours(2), t0 + hours(2)}};
+  EXPECT_TRUE(SlurmRunIntervals(a, runs).empty());
+  MeteredEnergy fallback = EnergyFromAccounting(a, runs);
+  ASSERT_EQ(fallback.samples.size(), 2u);
+  EXPECT_DOUBLE_EQ(fallback.samples[0].interval_s, 3 * 3600);
+  ASSERT_EQ(fallback.notes.size(), 1u);
+  EXPECT_NE(fallback.notes[0].find("the event log's run intervals"), std::string::npos) << fallback.notes[0];
+}
+
 // --- each Slurm region's CPU power (its executor block) ----------------------
 
 const char* const kCpuPowerCsv = SUNWIND_TEST_DATA_DIR "/hardware/cpu_power.csv";
@@ -330,10 +376,12 @@ TEST_F(SlurmAuditTest, ServiceRefusesCpuOptionsOutsideASlurmBlockAndUnknownOnes)
 }
 
 TEST_F(SlurmAuditTest, ASlurmJobsAuditUsesItsRegionsCpuPowerElseTheMachines) {
-  // Given two jobs running 10 min on a cluster without an energy plugin, one
-  // in a region of 7.5 W per logical core and one in a region that names no
-  // CPU, each with 300 s of CPU time in sacct, we should charge 2,250 J and
-  // 300 s × the daemon machine's 2 W, each note saying which figure it used.
+  // Given two jobs submitted 10 min ago on a cluster without an energy
+  // plugin, that pended 2 min and have run 8 since (sacct's Start, End still
+  // Unknown), one in a region of 7.5 W per logical core and one in a region
+  // that names no CPU, each with 300 s of CPU time in sacct, we should charge
+  // 2,250 J and 300 s × the daemon machine's 2 W, each note saying which
+  // figure it used, over the 8 min Slurm ran it, not the 2 min it pended.
   ZoneTable zones;
   RegionCatalogue catalogue;
   ASSERT_TRUE(testing::LoadTestRegions(
@@ -379,7 +427,14 @@ TEST_F(SlurmAuditTest, ASlurmJobsAuditUsesItsRegionsCpuPowerElseTheMachines) {
   ASSERT_TRUE((*service)->Tick().ok());
   ASSERT_EQ((*service)->Show(job_in["slurm:east"])->launch, "slurm job 42");
   ASSERT_EQ((*service)->Show(job_in["slurm:west"])->launch, "slurm job 43");
+  const TimePoint slurm_start = clock_.Now() + minutes(2);
   clock_.Advance(minutes(10));
+  // sacct prints local time.
+  const time_t start_s = static_cast<time_t>(slurm_start.time_since_epoch().count());
+  struct tm local;
+  localtime_r(&start_s, &local);
+  char start_text[32];
+  strftime(start_text, sizeof start_text, "%Y-%m-%dT%H:%M:%S", &local);
 
   for (const auto& [region, slurm_id, w_per_core, said] :
        std::vector<std::tuple<std::string, std::string, double, std::string>>{
@@ -387,14 +442,22 @@ TEST_F(SlurmAuditTest, ASlurmJobsAuditUsesItsRegionsCpuPowerElseTheMachines) {
            {"slurm:west", "43", 2.0,
             "× 2.00 W per busy logical core (the daemon machine's CPU; region slurm:west names no cpu_model or "
             "cpu_w_per_core in its executor block, so its nodes are taken to be like this machine)"}}) {
-    slurm.ExpectOutput(slurm_id + "|RUNNING|600||billing=1,cpu=1,mem=1G,node=1|0\n" + slurm_id +
-                       ".batch|RUNNING|600|00:05:00||0\n");  // sacct: no energy plugin, 300 s CPU
+    slurm.ExpectOutput(slurm_id + "|RUNNING|480||billing=1,cpu=1,mem=1G,node=1|0|" + start_text + "|Unknown\n" +
+                       slurm_id + ".batch|RUNNING|480|00:05:00||0|" + start_text +
+                       "|Unknown\n");  // sacct: no energy plugin, 300 s CPU
     ApiResponse r = api.Handle(Get("/v1/jobs/" + job_in[region] + "/audit"));
     ASSERT_EQ(r.status, 200) << r.body;
     json audit = json::parse(r.body);
     EXPECT_EQ(audit["energy"]["methods"]["cpu"], "tdp-model") << r.body;
     EXPECT_NEAR(audit["energy"]["cpu_kwh"].get<double>(), 300 * w_per_core / 3.6e6, 1e-15) << region;
     EXPECT_NE(audit["notes"].dump().find(said), std::string::npos) << audit["notes"].dump();
+    EXPECT_NE(audit["notes"].dump().find("over the 1 run(s) Slurm accounted, from its Start/End"), std::string::npos)
+        << audit["notes"].dump();
+    // The intervals shown are Slurm's run so far, not the event log's.
+    EXPECT_DOUBLE_EQ(audit["duration_s"].get<double>(), 480) << r.body;
+    ASSERT_EQ(audit["intervals"].size(), 1u) << r.body;
+    EXPECT_EQ(audit["intervals"][0]["start"], FormatTime(slurm_start)) << r.body;
+    EXPECT_EQ(audit["intervals"][0]["end"], FormatTime(clock_.Now())) << r.body;
   }
   EXPECT_EQ(slurm.pending(), 0u);  // every answer scripted was asked for
 }
