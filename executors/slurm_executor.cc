@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -498,6 +499,10 @@ Result<SlurmStatus> SlurmExecutor::Pause(const SlurmJob& job, const SlurmHandle&
   SUNWIND_ASSIGN_OR_RETURN(SlurmStatus ended, WaitForEnd(handle, options_.grace));
   scontrol.insert(scontrol.end(), {"requeuehold", id});
   SUNWIND_RETURN_IF_ERROR(RunChecked(scontrol).status());
+  {
+    std::lock_guard<std::mutex> lock(requeued_mu_);
+    requeued_at_[id] = std::chrono::steady_clock::now();
+  }
   if (!IsTerminal(ended.state)) {
     // It broke the contract; the requeue kills it (SIGTERM, then SIGKILL
     // after Slurm's KillWait) and its progress since its last checkpoint is
@@ -518,6 +523,17 @@ Result<SlurmHandle> SlurmExecutor::Resume(const SlurmJob& job, const SlurmHandle
     SUNWIND_RETURN_IF_ERROR(RunChecked(scontrol).status());
     return handle;
   }
+  std::optional<std::chrono::steady_clock::time_point> requeued;
+  {
+    std::lock_guard<std::mutex> lock(requeued_mu_);
+    if (auto it = requeued_at_.find(id); it != requeued_at_.end()) {
+      requeued = it->second;
+      requeued_at_.erase(it);
+    }
+  }
+  // See SlurmOptions::requeue_settle: at most that long, and only for a job
+  // resumed right after its pause.
+  if (requeued) std::this_thread::sleep_until(*requeued + options_.requeue_settle);
   std::vector<std::string> release = scontrol;
   release.insert(release.end(), {"release", id});
   Result<CommandResult> released = RunChecked(release);

@@ -26,6 +26,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -55,6 +57,13 @@ struct SlurmOptions {
   std::chrono::milliseconds command_timeout{20000};
   // How often Pause and Cancel look at the job while they wait for it.
   std::chrono::milliseconds poll_interval{250};
+  // A checkpoint Resume this soon after the same job's requeue waits out
+  // the rest first. slurmd revokes the killed run's credential by the
+  // second, and a run of the same job id started within that second gets a
+  // credential it takes for revoked: slurmctld then kills the job as
+  // non-startable ("Job credential revoked"), seen when the scheduler
+  // resumed a job half a second after pausing it.
+  std::chrono::milliseconds requeue_settle{2000};
 };
 
 // A job as the Slurm executor submits it.
@@ -241,6 +250,8 @@ class SlurmExecutor {
 
   CommandRunner& runner_;
   SlurmOptions options_;
+  std::mutex requeued_mu_;
+  std::map<std::string, std::chrono::steady_clock::time_point> requeued_at_;  // by Slurm job id
 };
 
 }  // namespace sunwind

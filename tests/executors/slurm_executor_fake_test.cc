@@ -280,6 +280,33 @@ TEST_F(SlurmExecutorFakeTest, CheckpointPauseSignalsWaitsAndRequeuesHeld) {
   EXPECT_EQ(runner_.commands[4], (Argv{"scontrol", "requeuehold", "4711"}));
 }
 
+TEST_F(SlurmExecutorFakeTest, AResumeRightAfterARequeueWaitsOutTheSettleTime) {
+  // Given a job requeued held by a checkpoint pause and resumed at once,
+  // we should release it no sooner than requeue_settle after the requeue
+  // (Slurm revokes the killed run's credential by the second), and a second
+  // resume of the same job, with no requeue since, should not wait.
+  SlurmOptions options = Options();
+  options.requeue_settle = milliseconds(400);
+  SlurmExecutor executor(runner_, options);
+  runner_.ExpectOutput("4711|RUNNING|None\n");
+  runner_.ExpectOutput("");
+  runner_.ExpectOutput("4711|COMPLETED|None\n");
+  runner_.ExpectOutput("4711|COMPLETED|0:0\n");
+  runner_.ExpectOutput("");  // requeuehold
+  ASSERT_TRUE(executor.Pause(Job(), Handle()).ok());
+  const auto requeued = std::chrono::steady_clock::now();
+  runner_.ExpectOutput("");
+  runner_.ExpectOutput("");
+  ASSERT_TRUE(executor.Resume(Job(), Handle()).ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - requeued, milliseconds(380));
+  EXPECT_EQ(runner_.commands[5], (Argv{"scontrol", "release", "4711"}));
+  runner_.ExpectOutput("");
+  runner_.ExpectOutput("");
+  const auto again = std::chrono::steady_clock::now();
+  ASSERT_TRUE(executor.Resume(Job(), Handle()).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - again, milliseconds(300));
+}
+
 TEST_F(SlurmExecutorFakeTest, CheckpointPauseOfAJobThatIgnoresTheSignalReportsItKilled) {
   // Given a job still running when the grace period ends, we should requeue
   // it held anyway (Slurm kills it) and report that it was killed.
