@@ -298,10 +298,7 @@ AuditForJob MeteredAudits(MeterStore* store, JobMetering* metering, const Region
       // Asked before the flush: a job the meter no longer holds has every
       // sample it will ever have waiting or stored, so the flush below
       // stores the last of them.
-      if (metering) {
-        const auto held = metering->MeteredJobs();
-        metered_final = std::find(held.begin(), held.end(), d.job.id) == held.end();
-      }
+      if (metering) metered_final = !metering->Holds(d.job.id);
       // A failed flush (a busy disk) leaves the samples waiting: the audit
       // covers what is stored, and says so.
       const Status flushed = metering ? metering->Flush() : Status::Ok();

@@ -633,6 +633,8 @@ std::vector<CodeCarbonRow> AuditCodeCarbonRows(const JobAudit& a, bool per_piece
     spans.push_back({a.intervals.back().end, a.duration_s, a.cpu_kwh, a.gpu_kwh, a.ram_kwh, a.it_kwh,
                      a.emissions_known_energy_kwh == a.it_kwh ? a.emissions_g : std::nullopt, a.water_l});
   }
+  // CodeCarbon leaves GPU fields empty without a measured GPU.
+  const bool gpu_metered = a.gpu_method != "none" && a.gpu_method != kEstimated;
   std::vector<CodeCarbonRow> rows;
   for (const Span& s : spans) {
     CodeCarbonRow r;
@@ -648,11 +650,11 @@ std::vector<CodeCarbonRow> AuditCodeCarbonRows(const JobAudit& a, bool per_piece
     if (s.duration_s > 0) {
       r.cpu_power_w = s.cpu_kwh * kJoulesPerKwh / s.duration_s;
       r.ram_power_w = s.ram_kwh * kJoulesPerKwh / s.duration_s;
-      if (a.gpu_method != "none" && a.gpu_method != kEstimated) r.gpu_power_w = s.gpu_kwh * kJoulesPerKwh / s.duration_s;
+      if (gpu_metered) r.gpu_power_w = s.gpu_kwh * kJoulesPerKwh / s.duration_s;
     }
     r.cpu_energy_kwh = s.cpu_kwh;
     r.ram_energy_kwh = s.ram_kwh;
-    if (a.gpu_method != "none" && a.gpu_method != kEstimated) r.gpu_energy_kwh = s.gpu_kwh;
+    if (gpu_metered) r.gpu_energy_kwh = s.gpu_kwh;
     r.energy_consumed_kwh = s.it_kwh;
     r.water_consumed_l = s.water_l;
     r.country_name = a.country_name;

@@ -16,6 +16,7 @@ struct JobMetering::Meter {
   JobMeter meter;
   double last_elapsed_s = 0;
   GpuClaim gpu_claim;  // read again only when the tree changes
+  std::string cpu_method, gpu_method, ram_method;
 };
 
 Result<JobMeteringOptions> LoadMeteringConfig(const std::string& path, JobMeteringOptions o) {
@@ -150,18 +151,16 @@ Status JobMetering::SampleOnce() {
       auto it = meters_.find(job.id);
       if (it != meters_.end() && it->second->gpu_claim.pids == job.pids) {
         claims.push_back(it->second->gpu_claim);
-      } else {
-        claims.push_back(ClaimGpus(job.id, job.pids, gpus_->gpus(), options_.proc_root));
-        if (it != meters_.end()) it->second->gpu_claim = claims.back();
+        continue;
       }
+      GpuClaim claim = ClaimGpus(job.id, job.pids, gpus_->gpus(), options_.proc_root);
+      // A new job's claim is kept with the meter made for it below.
+      (it != meters_.end() ? it->second->gpu_claim : new_claims[job.id]) = claim;
+      claims.push_back(std::move(claim));
     }
     gpu_j = gpus_->Round(claims, pacer_.ElapsedS());
     for (const auto& e : gpus_->TakeErrors()) {
       if (log_) log_("meter: " + e);
-    }
-    // A new job's claim is kept with its meter, made below.
-    for (auto& c : claims) {
-      if (!meters_.count(c.job_id)) new_claims[c.job_id] = std::move(c);
     }
   }
 
@@ -185,6 +184,10 @@ Status JobMetering::SampleOnce() {
       auto m = std::make_unique<Meter>(clock_, pacer_, std::move(sources), mo);
       m->pids = std::move(job.pids);
       m->gpu_claim = std::move(claim);
+      // A meter's methods are fixed by its sources: named once, not per sample.
+      m->cpu_method = m->meter.cpu().method;
+      m->gpu_method = m->meter.gpu().method;
+      m->ram_method = m->meter.ram().method;
       m->meter.Start();
       meters_.emplace(job.id, std::move(m));
       continue;
@@ -207,9 +210,9 @@ Status JobMetering::SampleOnce() {
     row.cpu_uj = ToMicrojoules(s.cpu_w * dt);
     row.gpu_uj = ToMicrojoules(s.gpu_w * dt);
     row.ram_uj = ToMicrojoules(s.ram_w * dt);
-    row.cpu_method = m.meter.cpu().method;
-    row.gpu_method = m.meter.gpu().method;
-    row.ram_method = m.meter.ram().method;
+    row.cpu_method = m.cpu_method;
+    row.gpu_method = m.gpu_method;
+    row.ram_method = m.ram_method;
     pending_.push_back(std::move(row));
   }
   for (auto it = meters_.begin(); it != meters_.end();) {
@@ -305,6 +308,11 @@ void JobMetering::Stop() {
   if (thread_.joinable()) thread_.join();
   Status st = Flush();
   if (!st.ok() && log_) log_("meter: " + st.message());
+}
+
+bool JobMetering::Holds(const std::string& job_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return meters_.count(job_id) > 0;
 }
 
 std::vector<std::string> JobMetering::MeteredJobs() const {

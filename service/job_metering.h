@@ -119,6 +119,8 @@ class JobMetering {
 
   // Jobs with a meter now.
   std::vector<std::string> MeteredJobs() const;
+  // Whether `job_id` has a meter now (more samples of it may come).
+  bool Holds(const std::string& job_id) const;
 
  private:
   struct Meter;
